@@ -1,0 +1,1 @@
+"""One reader per public file format; each streams, validates and yields Arrow batches."""
