@@ -78,7 +78,9 @@ class UnknownCodeError(PayerbriefError):
         if self.closest:
             self.hint = "closest codes: " + ", ".join(self.closest)
         else:
-            self.hint = "load a code set first: run `payerbrief demo` or `payerbrief ingest`"
+            self.hint = (
+                "load a code set first: run `payerbrief demo` or `payerbrief ingest`"
+            )
         super().__init__(message)
 
 

@@ -87,7 +87,9 @@ def require_file(path: Path, what: str) -> Path:
     return path
 
 
-def open_member(path: Path, pick: Callable[[str], bool], what: str) -> io.BufferedIOBase:
+def open_member(
+    path: Path, pick: Callable[[str], bool], what: str
+) -> io.BufferedIOBase:
     """Open `path`, or the one member of the ZIP at `path` that `pick` accepts.
 
     CMS distributes most of its files as ZIPs holding the data file beside

@@ -1,0 +1,1 @@
+"""The brief: one code's publication, its document model, templates and checker."""

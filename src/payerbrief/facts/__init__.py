@@ -1,0 +1,1 @@
+"""Per-code facts, each with its state and the source it came from."""

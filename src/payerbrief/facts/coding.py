@@ -1,0 +1,233 @@
+"""Facts about what a code means and how it is coded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from payerbrief.codes import BillingCode
+from payerbrief.facts import indicators
+from payerbrief.facts.model import (
+    Fact,
+    FactSet,
+    not_applicable,
+    not_available,
+    present,
+)
+from payerbrief.facts.payment import PAYERS, _pfs_missing, base_row, medicare_national
+from payerbrief.facts.reference import Reference
+
+# Plain labels for CPT modifiers (our own words; the AMA's descriptors are not
+# shipped). HCPCS Level II modifiers take their descriptor from the HCPCS file.
+CPT_MODIFIERS = {
+    "26": "Professional component",
+    "50": "Bilateral procedure",
+    "51": "Multiple procedures",
+    "62": "Two surgeons",
+    "66": "Surgical team",
+    "80": "Assistant surgeon",
+    "82": "Assistant surgeon when no qualified resident surgeon is available",
+}
+
+
+def descriptor(ref: Reference, code: BillingCode) -> Fact:
+    """The HCPCS long descriptor for Level II codes, else the CMS short one."""
+    hcpcs = ref.hcpcs.get(code.code)
+    if hcpcs is not None and hcpcs.get("long_description"):
+        return present(
+            {
+                "text": hcpcs["long_description"],
+                "short": hcpcs.get("short_description"),
+                "kind": "HCPCS Level II long descriptor",
+            },
+            *_sources(ref, "hcpcs"),
+        )
+    row = base_row(ref, code.code)
+    if row is not None:
+        return present(
+            {
+                "text": row["description"],
+                "short": row["description"],
+                "kind": "CMS short descriptor",
+            },
+            *_sources(ref, "pfs-rvu"),
+        )
+    return not_available(f"No loaded code set describes {code.code}")
+
+
+def _sources(ref: Reference, *kinds: str) -> list[Any]:
+    return [s for s in (ref.source(k) for k in kinds) if s is not None]
+
+
+def summary_facts(ref: Reference, code: BillingCode) -> FactSet:
+    facts = FactSet()
+    code_source = _sources(ref, "hcpcs" if code.code in ref.hcpcs else "pfs-rvu")
+    facts["code"] = present(code.code, *code_source)
+    facts["code_system"] = present(code.system, *code_source)
+    facts["category"] = present(code.category, *code_source)
+    facts["descriptor"] = descriptor(ref, code)
+    national = medicare_national(ref, code)
+    with_data = ["Medicare"] if national.present else []
+    facts["payers_with_data"] = present(with_data, *national.sources)
+    facts["payers_without_data"] = present(list(PAYERS))
+    return facts
+
+
+def billing_facts(ref: Reference, code: BillingCode) -> FactSet:
+    facts = FactSet()
+    facts["service_type"] = present(code.category)
+    facts["betos"] = betos(ref, code)
+    facts["medicare_status"] = medicare_status(ref, code)
+    facts["fee_schedule_settings"] = fee_schedule_settings(ref, code)
+    facts["payer_places_of_service"] = not_available(
+        f"No payer in-network file loaded lists places of service for {code.code}"
+    )
+    return facts
+
+
+def betos(ref: Reference, code: BillingCode) -> Fact:
+    row = ref.hcpcs.get(code.code)
+    if row is not None and row.get("betos"):
+        return present(row["betos"], *_sources(ref, "hcpcs"))
+    if code.system == "CPT":
+        return not_available(f"No loaded file gives a BETOS category for {code.code}")
+    return not_available(
+        f"The loaded HCPCS file gives no BETOS category for {code.code}"
+    )
+
+
+def medicare_status(ref: Reference, code: BillingCode) -> Fact:
+    row = base_row(ref, code.code)
+    if row is None:
+        return _pfs_missing(ref, code)
+    status = row["status"]
+    return present(
+        {"code": status, "words": indicators.in_words(indicators.STATUS, status)},
+        *_sources(ref, "pfs-rvu"),
+    )
+
+
+def fee_schedule_settings(ref: Reference, code: BillingCode) -> Fact:
+    national = medicare_national(ref, code)
+    if not national.present:
+        return national
+    row = national.value[0]
+    return present(
+        {
+            "non_facility": not row["non_facility_na"],
+            "facility": not row["facility_na"],
+        },
+        *national.sources,
+    )
+
+
+def coding_facts(ref: Reference, code: BillingCode) -> FactSet:
+    facts = FactSet()
+    facts["clinical_context"] = descriptor(ref, code)
+    facts["code_family"] = code_family(ref, code)
+    facts["modifiers"] = modifiers(ref, code)
+    facts["global_period"] = global_period(ref, code)
+    facts["mue"] = not_available("No Medically Unlikely Edit file loaded")
+    facts["ncci_edits"] = not_available(
+        "No NCCI procedure-to-procedure edit file loaded"
+    )
+    facts["icd10_pairings"] = not_available("No Medicare coverage article file loaded")
+    facts["provider_taxonomies"] = not_available(
+        f"No payer in-network file loaded names providers for {code.code}"
+    )
+    return facts
+
+
+def code_family(ref: Reference, code: BillingCode) -> Fact:
+    family = []
+    for neighbour in ref.neighbours(code.code):
+        fact = descriptor(ref, ref.resolve(neighbour))
+        text = fact.value["short"] if fact.present else None
+        family.append({"code": neighbour, "descriptor": text})
+    if not family:
+        return not_available(f"No loaded code set lists neighbours of {code.code}")
+    return present(family, *_sources(ref, "pfs-rvu", "hcpcs"))
+
+
+def global_period(ref: Reference, code: BillingCode) -> Fact:
+    row = base_row(ref, code.code)
+    if row is None:
+        return _pfs_missing(ref, code)
+    days = row["global_days"]
+    source = _sources(ref, "pfs-rvu")
+    words = indicators.in_words(indicators.GLOBAL_DAYS, days)
+    if days == "XXX":
+        return not_applicable(f"{words} (global days XXX)", *source)
+    value = {"days": days, "words": words}
+    if any(row[k] for k in ("pre_op", "intra_op", "post_op")):
+        value["split"] = {k: row[k] for k in ("pre_op", "intra_op", "post_op")}
+    return present(value, *source)
+
+
+def modifiers(ref: Reference, code: BillingCode) -> Fact:
+    """Modifiers the fee-schedule indicators call for, each with its rule."""
+    row = base_row(ref, code.code)
+    if row is None:
+        return _pfs_missing(ref, code)
+    pfs = _sources(ref, "pfs-rvu")
+    national = medicare_national(ref, code)
+    if national.state.value == "not applicable":
+        return not_applicable(
+            f"payment modifiers do not apply: {national.reason}", *pfs
+        )
+    rows = _indicator_modifiers(row)
+    for entry in rows:
+        hcpcs = ref.modifiers.get(entry["modifier"])
+        if hcpcs is not None:
+            entry["description"] = hcpcs["long_description"]
+            entry["description_source"] = "HCPCS Level II modifier file"
+    if not rows:
+        return not_applicable(
+            f"the fee-schedule indicators of {code.code} call for no payment modifier",
+            *pfs,
+        )
+    return present(rows, *pfs, *_sources(ref, "hcpcs-modifier"))
+
+
+def _indicator_modifiers(row: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def add(modifier: str, indicator: str, when: str) -> None:
+        found.append(
+            {
+                "modifier": modifier,
+                "description": CPT_MODIFIERS.get(modifier, modifier),
+                "description_source": "payerbrief label",
+                "when": when,
+                "indicator": indicator,
+            }
+        )
+
+    pctc = row["pctc"]
+    if pctc == "1":
+        add("26", "PC/TC 1", "billing the interpretation and report alone")
+        add("TC", "PC/TC 1", "billing the equipment, staff and supplies alone")
+    elif pctc in ("6", "8"):
+        add("26", f"PC/TC {pctc}", "billing the physician's interpretation")
+    if row["bilat_surg"] == "1":
+        add("50", "bilateral 1", "done on both sides in one session: paid at 150%")
+    elif row["bilat_surg"] == "3":
+        add("50", "bilateral 3", "done on both sides: each side paid at 100%")
+    if row["mult_proc"] in ("2", "3"):
+        rule = indicators.in_words(indicators.MULT_PROC, row["mult_proc"])
+        add("51", f"multiple procedure {row['mult_proc']}", rule)
+    assistant = row["asst_surg"]
+    if assistant in ("0", "2"):
+        when = (
+            "an assistant at surgery, paid only with documented medical necessity"
+            if assistant == "0"
+            else "an assistant at surgery: paid"
+        )
+        for modifier in ("80", "82", "AS"):
+            add(modifier, f"assistant {assistant}", when)
+    if row["co_surg"] in ("1", "2"):
+        when = indicators.in_words(indicators.CO_SURGEON, row["co_surg"])
+        add("62", f"co-surgeon {row['co_surg']}", when)
+    if row["team_surg"] in ("1", "2"):
+        when = indicators.in_words(indicators.TEAM, row["team_surg"])
+        add("66", f"team surgery {row['team_surg']}", when)
+    return found

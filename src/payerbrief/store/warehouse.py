@@ -1,0 +1,304 @@
+"""Parquet files plus a DuckDB catalog, with a manifest of every loaded file.
+
+Each load writes its rows to `lake/<table>/<load_id>.parquet` (through a
+temporary name, so a killed load leaves no half file under the real name) and
+then records itself in the manifest. Views over the Parquet files show only
+rows whose load is in the manifest, so a load interrupted between the two steps
+is invisible and a rerun overwrites it: loads are idempotent and resumable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import platformdirs
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from payerbrief.errors import ReleaseNotFoundError, WarehouseError
+from payerbrief.sources.base import Provenance, SourceReader
+
+log = logging.getLogger(__name__)
+
+_MANIFEST_DDL = """
+CREATE TABLE IF NOT EXISTS manifest (
+    load_id VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    table_name VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    publisher VARCHAR NOT NULL,
+    release VARCHAR NOT NULL,
+    as_of DATE,
+    notice VARCHAR NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    reject_reasons VARCHAR NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+)
+"""
+
+_REJECT_SCHEMA = pa.schema(
+    [
+        ("load_id", pa.string()),
+        ("line", pa.int64()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
+
+
+def default_home() -> Path:
+    """`PAYERBRIEF_HOME`, or the per-user data directory."""
+    configured = os.environ.get("PAYERBRIEF_HOME")
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_data_dir("payerbrief", appauthor=False))
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    load_id: str
+    kind: str
+    table_name: str
+    file_name: str
+    path: str
+    sha256: str
+    publisher: str
+    release: str
+    as_of: date | None
+    notice: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    reject_reasons: dict[str, int]
+    loaded_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "load_id": self.load_id,
+            "kind": self.kind,
+            "file_name": self.file_name,
+            "sha256": self.sha256,
+            "publisher": self.publisher,
+            "release": self.release,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "reject_reasons": self.reject_reasons,
+            "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
+        }
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    entry: ManifestEntry
+    skipped: bool
+    rejects: list[tuple[int, str]]
+
+
+def _load_id(provenance: Provenance) -> str:
+    return f"{provenance.kind}-{provenance.sha256[:16]}"
+
+
+class Warehouse:
+    """One home directory: `catalog.duckdb` and the Parquet lake beside it."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = (home or default_home()).resolve()
+        self.lake = self.home / "lake"
+        try:
+            self.lake.mkdir(parents=True, exist_ok=True)
+            self.db = duckdb.connect(str(self.home / "catalog.duckdb"))
+        except (OSError, duckdb.Error) as exc:
+            raise WarehouseError(
+                f"cannot open the warehouse in {self.home}: {exc}"
+            ) from exc
+        self.db.execute(_MANIFEST_DDL)
+        self._refresh_views()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # Loading
+
+    def load(
+        self,
+        reader: SourceReader,
+        *,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> LoadResult:
+        """Load one file through `reader`, unless the same bytes are already loaded."""
+        provenance = reader.provenance()
+        load_id = _load_id(provenance)
+        existing = self.entry(load_id)
+        if existing is not None:
+            log.info("%s already loaded as %s", provenance.file_name, load_id)
+            return LoadResult(existing, skipped=True, rejects=[])
+
+        rows_loaded = self._write_rows(reader, load_id, on_batch)
+        self._write_rejects(reader, load_id)
+        reasons = Counter(_reason_kind(r.reason) for r in reader.stats.rejects)
+        entry = ManifestEntry(
+            load_id=load_id,
+            kind=provenance.kind,
+            table_name=reader.table,
+            file_name=provenance.file_name,
+            path=str(reader.path),
+            sha256=provenance.sha256,
+            publisher=provenance.publisher,
+            release=provenance.release,
+            as_of=provenance.as_of,
+            notice=provenance.notice,
+            rows_read=reader.stats.rows_read,
+            rows_loaded=rows_loaded,
+            rows_rejected=len(reader.stats.rejects),
+            reject_reasons=dict(reasons),
+            loaded_at=datetime.now().replace(microsecond=0),
+        )
+        self._record(entry)
+        rejects = [(r.line, r.reason) for r in reader.stats.rejects]
+        return LoadResult(entry, skipped=False, rejects=rejects)
+
+    def _write_rows(
+        self,
+        reader: SourceReader,
+        load_id: str,
+        on_batch: Callable[[int], None] | None,
+    ) -> int:
+        folder = self.lake / reader.table
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"{load_id}.parquet"
+        partial = folder / f"{load_id}.parquet.partial"
+        schema = reader.schema.append(pa.field("load_id", pa.string()))
+        rows = 0
+        with pq.ParquetWriter(partial, schema) as writer:
+            for batch in reader.batches():
+                ids = pa.array([load_id] * batch.num_rows, pa.string())
+                columns = [*batch.columns, ids]
+                writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
+                rows += batch.num_rows
+                if on_batch is not None:
+                    on_batch(batch.num_rows)
+        partial.replace(final)
+        return rows
+
+    def _write_rejects(self, reader: SourceReader, load_id: str) -> None:
+        folder = self.lake / "rejects"
+        folder.mkdir(parents=True, exist_ok=True)
+        rejects = reader.stats.rejects
+        table = pa.Table.from_pydict(
+            {
+                "load_id": [load_id] * len(rejects),
+                "line": [r.line for r in rejects],
+                "reason": [r.reason for r in rejects],
+                "raw": [r.raw for r in rejects],
+            },
+            schema=_REJECT_SCHEMA,
+        )
+        pq.write_table(table, folder / f"{load_id}.parquet")
+
+    def _record(self, entry: ManifestEntry) -> None:
+        self.db.execute(
+            "INSERT INTO manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                entry.load_id,
+                entry.kind,
+                entry.table_name,
+                entry.file_name,
+                entry.path,
+                entry.sha256,
+                entry.publisher,
+                entry.release,
+                entry.as_of,
+                entry.notice,
+                entry.rows_read,
+                entry.rows_loaded,
+                entry.rows_rejected,
+                json.dumps(entry.reject_reasons),
+                entry.loaded_at,
+            ],
+        )
+        self._refresh_views()
+
+    def _refresh_views(self) -> None:
+        """(Re)create one view per lake table, over loads in the manifest only."""
+        for folder in sorted(p for p in self.lake.iterdir() if p.is_dir()):
+            if not any(folder.glob("*.parquet")):
+                continue
+            pattern = str(folder / "*.parquet").replace("'", "''")
+            self.db.execute(
+                f'CREATE OR REPLACE VIEW "{folder.name}" AS '
+                f"SELECT * FROM read_parquet('{pattern}', union_by_name = true) "
+                "WHERE load_id IN (SELECT load_id FROM manifest)"
+            )
+
+    # Reading
+
+    def entries(self, kind: str | None = None) -> list[ManifestEntry]:
+        """Manifest entries, newest release first within each kind."""
+        sql = "SELECT * FROM manifest"
+        params: list[object] = []
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            params.append(kind)
+        sql += " ORDER BY kind, as_of DESC NULLS LAST, loaded_at DESC"
+        return [_entry(row) for row in self.db.execute(sql, params).fetchall()]
+
+    def entry(self, load_id: str) -> ManifestEntry | None:
+        row = self.db.execute(
+            "SELECT * FROM manifest WHERE load_id = ?", [load_id]
+        ).fetchone()
+        return _entry(row) if row else None
+
+    def current(self, kind: str, release: str | None = None) -> ManifestEntry | None:
+        """The load of `kind` that briefs use: the newest, or the named release."""
+        entries = self.entries(kind)
+        if release is None:
+            return entries[0] if entries else None
+        for entry in entries:
+            if entry.release == release:
+                return entry
+        raise ReleaseNotFoundError(kind, release, [e.release for e in entries])
+
+    def has_table(self, table: str) -> bool:
+        row = self.db.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            [table],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
+        """Run a parameterised query and return rows as dicts."""
+        cursor = self.db.execute(sql, list(params))
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reject reasons by their wording before any quoted value."""
+    return reason.split("'")[0].split(":")[0].strip()
+
+
+def _entry(row: tuple[Any, ...]) -> ManifestEntry:
+    values = list(row)
+    values[13] = json.loads(values[13])
+    return ManifestEntry(*values)
