@@ -15,11 +15,15 @@ def money(value: float | None) -> str:
     return "not priced (NA)" if value is None else f"${value:,.2f}"
 
 
-def join_and(items: Sequence[str]) -> str:
+def join_and(items: Sequence[str], word: str = "and") -> str:
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def join_or(items: Sequence[str]) -> str:
+    return join_and(items, "or")
 
 
 @cache
@@ -35,6 +39,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["money"] = money
     env.filters["join_and"] = join_and
+    env.filters["join_or"] = join_or
     return env
 
 

@@ -145,7 +145,8 @@ def code_family(ref: Reference, code: BillingCode) -> Fact:
         family.append({"code": neighbour, "descriptor": text})
     if not family:
         return not_available(f"No loaded code set lists neighbours of {code.code}")
-    return present(family, *_sources(ref, "pfs-rvu", "hcpcs"))
+    kinds = ("hcpcs",) if code.code in ref.hcpcs else ("pfs-rvu",)
+    return present(family, *_sources(ref, *kinds))
 
 
 def global_period(ref: Reference, code: BillingCode) -> Fact:
@@ -171,9 +172,7 @@ def modifiers(ref: Reference, code: BillingCode) -> Fact:
     pfs = _sources(ref, "pfs-rvu")
     national = medicare_national(ref, code)
     if national.state.value == "not applicable":
-        return not_applicable(
-            f"payment modifiers do not apply: {national.reason}", *pfs
-        )
+        return not_applicable(national.reason, *pfs)
     rows = _indicator_modifiers(row)
     for entry in rows:
         hcpcs = ref.modifiers.get(entry["modifier"])
@@ -215,8 +214,11 @@ def _indicator_modifiers(row: dict[str, Any]) -> list[dict[str, Any]]:
     if row["mult_proc"] in ("2", "3"):
         rule = indicators.in_words(indicators.MULT_PROC, row["mult_proc"])
         add("51", f"multiple procedure {row['mult_proc']}", rule)
+    # Surgery-team indicators matter for procedures with a global period; an
+    # office visit (XXX) carries assistant indicator 0 without it meaning much.
+    surgical = row["global_days"] in ("000", "010", "090", "ZZZ")
     assistant = row["asst_surg"]
-    if assistant in ("0", "2"):
+    if assistant == "2" or (assistant == "0" and surgical):
         when = (
             "an assistant at surgery, paid only with documented medical necessity"
             if assistant == "0"

@@ -7,6 +7,7 @@ query per code.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections import defaultdict
 from collections.abc import Mapping
@@ -46,6 +47,8 @@ class Reference:
     hcpcs: dict[str, dict[str, Any]] = field(default_factory=dict)
     modifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
     gpcis: list[Gpci] = field(default_factory=list)
+    _known: list[str] | None = None
+    _by_shape: dict[str, list[str]] | None = None
 
     @classmethod
     def load(
@@ -96,7 +99,18 @@ class Reference:
         ]
 
     def known_codes(self) -> list[str]:
-        return sorted(set(self.pfs) | set(self.hcpcs))
+        if self._known is None:
+            self._known = sorted(set(self.pfs) | set(self.hcpcs))
+        return self._known
+
+    def _shaped(self, code: str) -> list[str]:
+        """Known codes of the same shape as `code` (digits and letters in place)."""
+        if self._by_shape is None:
+            groups: defaultdict[str, list[str]] = defaultdict(list)
+            for known in self.known_codes():
+                groups[_shape(known)].append(known)
+            self._by_shape = dict(groups)
+        return self._by_shape.get(_shape(code), [])
 
     def resolve(self, text: str) -> BillingCode:
         """Parse `text` and check that a loaded code set has it."""
@@ -107,7 +121,7 @@ class Reference:
 
     def closest(self, code: str, n: int = 5) -> list[str]:
         """Known codes that look most like `code`: same shape, nearest in order."""
-        shaped = [c for c in self.known_codes() if _shape(c) == _shape(code)]
+        shaped = self._shaped(code)
         if shaped:
             nearest = sorted(shaped, key=lambda c: (_distance(c, code), c))
             return sorted(nearest[:n])
@@ -115,13 +129,15 @@ class Reference:
 
     def neighbours(self, code: str, n: int = 3) -> list[str]:
         """Codes either side of `code` in its code set, sharing its shape."""
-        shaped = [c for c in self.known_codes() if _shape(c) == _shape(code)]
-        if code not in shaped:
+        shaped = self._shaped(code)
+        at = bisect.bisect_left(shaped, code)
+        if at == len(shaped) or shaped[at] != code:
             return []
-        at = shaped.index(code)
-        family = code[:3]
+        # Category I codes share a family by their first four digits (99211 to
+        # 99215); other shapes by their first three characters.
+        width = 4 if code.isdigit() else 3
         around = shaped[max(0, at - n) : at] + shaped[at + 1 : at + 1 + n]
-        return [c for c in around if c[:3] == family]
+        return [c for c in around if c[:width] == code[:width]]
 
 
 def _shape(code: str) -> str:
