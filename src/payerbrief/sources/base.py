@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -66,6 +66,24 @@ class SourceReader(Protocol):
     def provenance(self) -> Provenance: ...
 
     def batches(self) -> Iterator[pa.RecordBatch]: ...
+
+
+@runtime_checkable
+class MultiTableReader(Protocol):
+    """A reader whose file fills several tables (a payer file: plans, providers, rates).
+
+    `table_batches()` yields (table name, batch) pairs in any order; every
+    table it names is in `tables` with its schema.
+    """
+
+    kind: ClassVar[str]
+    tables: ClassVar[dict[str, pa.Schema]]
+    path: Path
+    stats: ReadStats
+
+    def provenance(self) -> Provenance: ...
+
+    def table_batches(self) -> Iterator[tuple[str, pa.RecordBatch]]: ...
 
 
 def sha256_of(path: Path) -> str:

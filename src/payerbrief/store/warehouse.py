@@ -13,7 +13,7 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from payerbrief.errors import ReleaseNotFoundError, WarehouseError
-from payerbrief.sources.base import Provenance, SourceReader
+from payerbrief.sources.base import MultiTableReader, Provenance, SourceReader
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class Warehouse:
 
     def load(
         self,
-        reader: SourceReader,
+        reader: SourceReader | MultiTableReader,
         *,
         on_batch: Callable[[int], None] | None = None,
     ) -> LoadResult:
@@ -154,13 +154,19 @@ class Warehouse:
             log.info("%s already loaded as %s", provenance.file_name, load_id)
             return LoadResult(existing, skipped=True, rejects=[])
 
-        rows_loaded = self._write_rows(reader, load_id, on_batch)
+        if isinstance(reader, MultiTableReader):
+            schemas = dict(reader.tables)
+            batches = reader.table_batches()
+        else:
+            schemas = {reader.table: reader.schema}
+            batches = ((reader.table, b) for b in reader.batches())
+        rows_loaded = self._write_tables(schemas, batches, load_id, on_batch)
         self._write_rejects(reader, load_id)
         reasons = Counter(_reason_kind(r.reason) for r in reader.stats.rejects)
         entry = ManifestEntry(
             load_id=load_id,
             kind=provenance.kind,
-            table_name=reader.table,
+            table_name=",".join(schemas),
             file_name=provenance.file_name,
             path=str(reader.path),
             sha256=provenance.sha256,
@@ -178,30 +184,58 @@ class Warehouse:
         rejects = [(r.line, r.reason) for r in reader.stats.rejects]
         return LoadResult(entry, skipped=False, rejects=rejects)
 
-    def _write_rows(
+    def _write_tables(
         self,
-        reader: SourceReader,
+        schemas: dict[str, pa.Schema],
+        batches: Iterator[tuple[str, pa.RecordBatch]],
         load_id: str,
         on_batch: Callable[[int], None] | None,
     ) -> int:
-        folder = self.lake / reader.table
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"{load_id}.parquet"
-        partial = folder / f"{load_id}.parquet.partial"
-        schema = reader.schema.append(pa.field("load_id", pa.string()))
+        """Stream batches into one Parquet file per table, renamed when complete.
+
+        Rows of the first table count as the rows loaded; other tables hold
+        details of those rows (a payer file's rates count, its plans do not).
+        """
+        writers: dict[str, pq.ParquetWriter] = {}
+        partials: dict[str, Path] = {}
+        counted = next(iter(schemas))
         rows = 0
-        with pq.ParquetWriter(partial, schema) as writer:
-            for batch in reader.batches():
+        try:
+            for table, batch in batches:
+                if table not in writers:
+                    folder = self.lake / table
+                    folder.mkdir(parents=True, exist_ok=True)
+                    partials[table] = folder / f"{load_id}.parquet.partial"
+                    schema = schemas[table].append(pa.field("load_id", pa.string()))
+                    writers[table] = pq.ParquetWriter(partials[table], schema)
+                writer = writers[table]
                 ids = pa.array([load_id] * batch.num_rows, pa.string())
                 columns = [*batch.columns, ids]
-                writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
-                rows += batch.num_rows
-                if on_batch is not None:
-                    on_batch(batch.num_rows)
-        partial.replace(final)
+                writer.write_batch(
+                    pa.RecordBatch.from_arrays(columns, schema=writer.schema)
+                )
+                if table == counted:
+                    rows += batch.num_rows
+                    if on_batch is not None:
+                        on_batch(batch.num_rows)
+        finally:
+            for writer in writers.values():
+                writer.close()
+        for table, schema in schemas.items():
+            if table not in writers:
+                # An empty table still gets its file, so its view exists.
+                folder = self.lake / table
+                folder.mkdir(parents=True, exist_ok=True)
+                partials[table] = folder / f"{load_id}.parquet.partial"
+                empty = schema.append(pa.field("load_id", pa.string()))
+                pq.write_table(empty.empty_table(), partials[table])
+        for partial in partials.values():
+            partial.replace(partial.with_suffix(""))
         return rows
 
-    def _write_rejects(self, reader: SourceReader, load_id: str) -> None:
+    def _write_rejects(
+        self, reader: SourceReader | MultiTableReader, load_id: str
+    ) -> None:
         folder = self.lake / "rejects"
         folder.mkdir(parents=True, exist_ok=True)
         rejects = reader.stats.rejects
