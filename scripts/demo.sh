@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install payerbrief in .venv and run the main job on the bundled real data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+.venv/bin/payerbrief demo "$@"

@@ -1,0 +1,68 @@
+"""The source kinds `payerbrief ingest` knows, and the readers of each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from payerbrief.errors import UnknownSourceKindError
+from payerbrief.sources.base import SourceReader
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    name: str
+    what: str
+    readers: tuple[Callable[[Path], SourceReader], ...]
+    path_optional: bool = False
+
+
+def _kinds() -> dict[str, SourceKind]:
+    # Imported here so that listing kinds does not import every reader first.
+    from payerbrief.sources.gpci import GpciReader
+    from payerbrief.sources.hcpcs import HcpcsCodeReader, HcpcsModifierReader
+    from payerbrief.sources.icd10cm import Icd10CmReader
+    from payerbrief.sources.locality import LocalityCountyReader
+    from payerbrief.sources.nucc import NuccTaxonomyReader
+    from payerbrief.sources.pfs import PfsRvuReader
+    from payerbrief.sources.pos import PlaceOfServiceReader
+
+    kinds = [
+        SourceKind(
+            "pfs-rvu",
+            "the CMS PPRRVU fee-schedule file (CSV, or the RVU ZIP)",
+            (PfsRvuReader,),
+        ),
+        SourceKind("gpci", "the CMS GPCI file (Addendum E CSV)", (GpciReader,)),
+        SourceKind(
+            "locality-county",
+            "the CMS locality-county file (25LOCCO CSV)",
+            (LocalityCountyReader,),
+        ),
+        SourceKind(
+            "hcpcs",
+            "the CMS HCPCS Level II ANWEB file (ZIP or TXT)",
+            (HcpcsCodeReader, HcpcsModifierReader),
+        ),
+        SourceKind("nucc", "the NUCC taxonomy CSV", (NuccTaxonomyReader,)),
+        SourceKind("pos", "the place-of-service CSV", (PlaceOfServiceReader,)),
+        SourceKind(
+            "icd10cm",
+            "a CDC ICD-10-CM tabular XML file (default: the one simple-icd-10-cm ships)",
+            (Icd10CmReader,),
+            path_optional=True,
+        ),
+    ]
+    return {k.name: k for k in kinds}
+
+
+def source_kind(name: str) -> SourceKind:
+    kinds = _kinds()
+    if name not in kinds:
+        raise UnknownSourceKindError(name, sorted(kinds))
+    return kinds[name]
+
+
+def kind_names() -> list[str]:
+    return sorted(_kinds())
