@@ -606,7 +606,7 @@ def test_zip_without_anweb_text_file(tmp_path: Path, hcpcs_zip: Path) -> None:
     with pytest.raises(SourceFileError) as caught:
         HcpcsModifierReader(path).provenance()
     assert str(caught.value) == (
-        f"{path}: expected one HCPCS ANWEB .txt file inside the ZIP, found 0 "
+        f"{path}: the ZIP holds no file that could be the HCPCS ANWEB .txt file "
         "(it holds HCPC2020_README.txt, HCPC2020_ANWEB_w_disclaimer.xls)\n"
-        "Hint: pass the HCPCS ANWEB .txt file itself"
+        "Hint: pass the HCPCS ANWEB .txt file itself, or a ZIP that holds exactly one"
     )

@@ -770,8 +770,8 @@ def test_zip_without_the_file(tmp_path: Path, kind: Kind) -> None:
     with pytest.raises(SourceFileError) as caught:
         kind.reader(path).provenance()
     assert str(caught.value) == (
-        f"{path}: expected one {kind.what} inside the ZIP, found 0 (it holds "
-        f"README.txt)\nHint: pass the {kind.what} itself"
+        f"{path}: the ZIP holds no file that could be {kind.what} (it holds "
+        f"README.txt)\nHint: pass {kind.what} itself, or a ZIP that holds exactly one"
     )
 
 
@@ -783,9 +783,9 @@ def test_zip_with_two_rvu_files(tmp_path: Path, pfs_dir: Path) -> None:
     with pytest.raises(SourceFileError) as caught:
         PfsRvuReader(path).provenance()
     assert str(caught.value) == (
-        f"{path}: expected one the PPRRVU CSV (PPRRVU*.csv) inside the ZIP, found 2 "
+        f"{path}: the ZIP holds 2 files that could be the PPRRVU CSV (PPRRVU*.csv) "
         f"(it holds RVU25A/{JAN}, RVU25D/{OCT})\n"
-        "Hint: pass the the PPRRVU CSV (PPRRVU*.csv) itself"
+        "Hint: pass the PPRRVU CSV (PPRRVU*.csv) itself, or a ZIP that holds exactly one"
     )
 
 

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -129,10 +130,11 @@ def open_member(
         ) from exc
     if len(names) != 1:
         found = ", ".join(archive.namelist()) or "nothing"
+        count = "no file" if not names else f"{len(names)} files"
         raise SourceFileError(
             path,
-            f"expected one {what} inside the ZIP, found {len(names)} (it holds {found})",
-            hint=f"pass the {what} itself",
+            f"the ZIP holds {count} that could be {what} (it holds {found})",
+            hint=f"pass {what} itself, or a ZIP that holds exactly one",
         )
     return archive.open(names[0])  # type: ignore[return-value]
 
@@ -161,10 +163,10 @@ def text_lines(
                     hint=f"save the file as {encoding}, as the publisher ships it",
                 ) from exc
             yield number, text.rstrip("\r\n")
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
         raise SourceFileError(
             path,
-            f"the file ends early after line {number} ({exc})",
+            f"the file cannot be read past line {number} ({exc})",
             line=number + 1,
             hint="download the file again; it may be truncated",
         ) from exc

@@ -40,7 +40,7 @@ from payerbrief.sources.base import (
 )
 
 PUBLISHER = "Centers for Medicare & Medicaid Services"
-WHAT = "HCPCS ANWEB .txt file"
+WHAT = "the HCPCS ANWEB .txt file"
 
 # The 2020 ANWEB file is not UTF-8: its disclaimer spells "CMS’" with byte 0x92,
 # the right single quotation mark of Windows-1252. Everything else is ASCII.
