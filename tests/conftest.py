@@ -1,9 +1,31 @@
+"""Shared fixtures: the real public files in ../shared/data, and a demo warehouse."""
+
 from pathlib import Path
 
 import pytest
 
+from payerbrief.demo import load_demo_data
+from payerbrief.facts.reference import Reference
+from payerbrief.store.warehouse import Warehouse
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real public files shared by the project, in ../shared/data."""
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse loaded once with the bundled demo data, for read-only tests."""
+    home = tmp_path_factory.mktemp("demo-home")
+    with Warehouse(home) as warehouse:
+        load_demo_data(warehouse)
+    return home
+
+
+@pytest.fixture(scope="session")
+def reference(demo_home: Path) -> Reference:
+    with Warehouse(demo_home) as warehouse:
+        return Reference.load(warehouse)

@@ -36,19 +36,19 @@ _CPT_SECTIONS = (
 _HCPCS_GROUPS = {
     "A": "transportation, medical and surgical supplies, miscellaneous",
     "B": "enteral and parenteral therapy",
-    "C": "outpatient prospective payment system (temporary)",
+    "C": "outpatient prospective payment system, temporary",
     "D": "dental procedures",
     "E": "durable medical equipment",
-    "G": "procedures and professional services (temporary)",
+    "G": "procedures and professional services, temporary",
     "H": "alcohol and drug abuse treatment and behavioral health services",
     "J": "drugs administered other than by oral method",
-    "K": "durable medical equipment (temporary)",
+    "K": "durable medical equipment, temporary",
     "L": "orthotic and prosthetic procedures and devices",
     "M": "other medical services and quality measures",
     "P": "pathology and laboratory services",
-    "Q": "miscellaneous services (temporary)",
+    "Q": "miscellaneous services, temporary",
     "R": "diagnostic radiology services",
-    "S": "temporary national codes (non-Medicare)",
+    "S": "temporary national codes, not used by Medicare",
     "T": "national codes established for state Medicaid agencies",
     "U": "coronavirus diagnostic panel",
     "V": "vision, hearing and speech-language pathology services",
@@ -66,7 +66,7 @@ class BillingCode:
         """The code's place in its code set, as a noun phrase."""
         if self.system == "HCPCS":
             group = _HCPCS_GROUPS.get(self.code[0], "an unassigned letter group")
-            return f"HCPCS Level II, {self.code[0]} codes ({group})"
+            return f"HCPCS Level II, {self.code[0]} codes: {group}"
         if self.level == "Category I":
             section = self.section or "unassigned"
             return f"the {section} section of CPT Category I"

@@ -111,10 +111,12 @@ def fee_schedule_settings(ref: Reference, code: BillingCode) -> Fact:
     if not national.present:
         return national
     row = national.value[0]
+    parts = [r["modifier"] for r in national.value if r["modifier"]]
     return present(
         {
             "non_facility": not row["non_facility_na"],
             "facility": not row["facility_na"],
+            "parts": parts,
         },
         *national.sources,
     )

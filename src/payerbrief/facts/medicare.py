@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any
 
 CENT = Decimal("0.01")
 
 
+@cache
 def _d(value: float) -> Decimal:
     # Through str, so 0.57 stays 0.57 rather than its binary neighbour.
     return Decimal(str(value))

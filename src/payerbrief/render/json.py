@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import msgspec
 
 from payerbrief.brief.model import Brief
 
 
 def render_json(brief: Brief) -> str:
-    return json.dumps(brief.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    # msgspec encodes in C; `format` adds the indentation people read it with.
+    encoded = msgspec.json.encode(brief.to_dict())
+    return msgspec.json.format(encoded, indent=2).decode("utf-8") + "\n"
