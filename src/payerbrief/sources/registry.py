@@ -27,6 +27,7 @@ def _kinds() -> dict[str, SourceKind]:
     from payerbrief.sources.nucc import NuccTaxonomyReader
     from payerbrief.sources.pfs import PfsRvuReader
     from payerbrief.sources.pos import PlaceOfServiceReader
+    from payerbrief.sources.ziplocality import ZipLocalityReader
 
     kinds = [
         SourceKind(
@@ -44,6 +45,11 @@ def _kinds() -> dict[str, SourceKind]:
             "hcpcs",
             "the CMS HCPCS Level II ANWEB file (ZIP or TXT)",
             (HcpcsCodeReader, HcpcsModifierReader),
+        ),
+        SourceKind(
+            "zip-locality",
+            "the CMS ZIP code to carrier locality file (ZIP5 TXT or its ZIP)",
+            (ZipLocalityReader,),
         ),
         SourceKind("nucc", "the NUCC taxonomy CSV", (NuccTaxonomyReader,)),
         SourceKind("pos", "the place-of-service CSV", (PlaceOfServiceReader,)),
