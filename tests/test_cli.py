@@ -111,7 +111,7 @@ def test_ingest_an_unknown_kind(tmp_path: Path) -> None:
     assert err == (
         "Error: unknown source kind 'ncci'\n"
         "Hint: choose one of: gpci, hcpcs, icd10cm, locality-county, nucc, "
-        "pfs-rvu, pos\n"
+        "pfs-rvu, pos, zip-locality\n"
     )
 
 
