@@ -24,6 +24,8 @@ def _kinds() -> dict[str, SourceKind]:
     from payerbrief.sources.hcpcs import HcpcsCodeReader, HcpcsModifierReader
     from payerbrief.sources.icd10cm import Icd10CmReader
     from payerbrief.sources.locality import LocalityCountyReader
+    from payerbrief.sources.mue import MueReader
+    from payerbrief.sources.ncci import NcciPtpReader
     from payerbrief.sources.nucc import NuccTaxonomyReader
     from payerbrief.sources.pfs import PfsRvuReader
     from payerbrief.sources.pos import PlaceOfServiceReader
@@ -51,6 +53,12 @@ def _kinds() -> dict[str, SourceKind]:
             "the CMS ZIP code to carrier locality file (ZIP5 TXT or its ZIP)",
             (ZipLocalityReader,),
         ),
+        SourceKind(
+            "ncci-ptp",
+            "a CMS NCCI PTP edit file (ccipra/ccioph .txt, or its ZIP)",
+            (NcciPtpReader,),
+        ),
+        SourceKind("mue", "a CMS MUE table (MCR_MUE_*.csv, or its ZIP)", (MueReader,)),
         SourceKind("nucc", "the NUCC taxonomy CSV", (NuccTaxonomyReader,)),
         SourceKind("pos", "the place-of-service CSV", (PlaceOfServiceReader,)),
         SourceKind(

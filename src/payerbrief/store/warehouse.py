@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -328,8 +329,10 @@ class Warehouse:
 
 
 def _reason_kind(reason: str) -> str:
-    """Group reject reasons by their wording before any quoted value."""
-    return reason.split("'")[0].split(":")[0].strip()
+    """Group reject reasons by their wording, before any quoted value and with
+    numbers and dates folded, so "line 12 ..." and "line 40 ..." count together."""
+    words = reason.split("'")[0].split(":")[0].strip()
+    return re.sub(r"\d[\d.,-]*", "N", words)
 
 
 def _entry(row: tuple[Any, ...]) -> ManifestEntry:
