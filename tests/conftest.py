@@ -29,3 +29,25 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reference(demo_home: Path) -> Reference:
     with Warehouse(demo_home) as warehouse:
         return Reference.load(warehouse)
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def coding_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo warehouse plus NCCI, MUE and coverage files in CMS's layouts."""
+    from payerbrief.ingest import ingest
+
+    home = tmp_path_factory.mktemp("coding-home")
+    with Warehouse(home) as warehouse:
+        load_demo_data(warehouse)
+        ingest(warehouse, "ncci-ptp", sorted((DATA / "ncci").glob("*.TXT")))
+        ingest(warehouse, "mue", sorted((DATA / "mue").glob("*.csv")))
+    return home
+
+
+@pytest.fixture(scope="session")
+def coding_reference(coding_home: Path) -> Reference:
+    with Warehouse(coding_home) as warehouse:
+        return Reference.load(warehouse)

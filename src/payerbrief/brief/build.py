@@ -91,9 +91,45 @@ def _tables(key: str, facts: FactSet) -> list[Table]:
                         m["modifier"],
                         m["description"],
                         m["when"],
-                        f"fee schedule: {m['indicator']}",
+                        m["indicator"],
                     )
                     for m in facts["modifiers"].value
+                ),
+            )
+        )
+    if key == "coding" and facts["ncci_edits"].present:
+        edits = facts["ncci_edits"].value
+        rows = [
+            (p["code"], role, p["modifier_indicator"], p["settings"], p["rationale"])
+            for side, role in (("as_column1", "column 2"), ("as_column2", "column 1"))
+            for p in edits[side]["partners"]
+        ]
+        tables.append(
+            Table(
+                "NCCI procedure-to-procedure edits",
+                (
+                    "Paired code",
+                    "Paired as",
+                    "Modifier indicator",
+                    "Settings",
+                    "Rationale",
+                ),
+                tuple(rows),
+            )
+        )
+    if key == "coding" and facts["mue"].present:
+        tables.append(
+            Table(
+                "Medically Unlikely Edits",
+                ("Service type", "MUE (units)", "Adjudication", "Rationale"),
+                tuple(
+                    (
+                        m["service_type"],
+                        str(m["mue_value"]),
+                        f"{m['adjudication_indicator']}: {m['adjudication_text']}",
+                        m["rationale"],
+                    )
+                    for m in facts["mue"].value
                 ),
             )
         )

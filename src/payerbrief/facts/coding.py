@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from payerbrief.codes import BillingCode
-from payerbrief.facts import indicators
+from payerbrief.facts import edits, indicators
 from payerbrief.facts.model import (
     Fact,
     FactSet,
@@ -126,12 +126,10 @@ def coding_facts(ref: Reference, code: BillingCode) -> FactSet:
     facts = FactSet()
     facts["clinical_context"] = descriptor(ref, code)
     facts["code_family"] = code_family(ref, code)
-    facts["modifiers"] = modifiers(ref, code)
+    facts["modifiers"] = modifiers(ref, code, edits.ncci_edits(ref, code))
     facts["global_period"] = global_period(ref, code)
-    facts["mue"] = not_available("No Medically Unlikely Edit file loaded")
-    facts["ncci_edits"] = not_available(
-        "No NCCI procedure-to-procedure edit file loaded"
-    )
+    facts["mue"] = edits.mue(ref, code)
+    facts["ncci_edits"] = edits.ncci_edits(ref, code)
     facts["icd10_pairings"] = not_available("No Medicare coverage article file loaded")
     facts["provider_taxonomies"] = not_available(
         f"No payer in-network file loaded names providers for {code.code}"
@@ -166,8 +164,8 @@ def global_period(ref: Reference, code: BillingCode) -> Fact:
     return present(value, *source)
 
 
-def modifiers(ref: Reference, code: BillingCode) -> Fact:
-    """Modifiers the fee-schedule indicators call for, each with its rule."""
+def modifiers(ref: Reference, code: BillingCode, ncci: Fact) -> Fact:
+    """Modifiers the fee-schedule indicators and NCCI edits call for, with rules."""
     row = base_row(ref, code.code)
     if row is None:
         return _pfs_missing(ref, code)
@@ -175,7 +173,7 @@ def modifiers(ref: Reference, code: BillingCode) -> Fact:
     national = medicare_national(ref, code)
     if national.state.value == "not applicable":
         return not_applicable(national.reason, *pfs)
-    rows = _indicator_modifiers(row)
+    rows = _indicator_modifiers(row) + edits.ncci_modifier_rows(ncci)
     for entry in rows:
         hcpcs = ref.modifiers.get(entry["modifier"])
         if hcpcs is not None:
@@ -186,7 +184,10 @@ def modifiers(ref: Reference, code: BillingCode) -> Fact:
             f"the fee-schedule indicators of {code.code} call for no payment modifier",
             *pfs,
         )
-    return present(rows, *pfs, *_sources(ref, "hcpcs-modifier"))
+    used = [*pfs, *_sources(ref, "hcpcs-modifier")]
+    if any(r["indicator"].startswith("NCCI") for r in rows):
+        used += ncci.sources
+    return present(rows, *used)
 
 
 def _indicator_modifiers(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -199,7 +200,7 @@ def _indicator_modifiers(row: dict[str, Any]) -> list[dict[str, Any]]:
                 "description": CPT_MODIFIERS.get(modifier, modifier),
                 "description_source": "payerbrief label",
                 "when": when,
-                "indicator": indicator,
+                "indicator": f"fee schedule: {indicator}",
             }
         )
 

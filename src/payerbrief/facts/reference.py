@@ -10,9 +10,11 @@ from __future__ import annotations
 import bisect
 import difflib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import duckdb
 
 from payerbrief.codes import BillingCode, parse_code
 from payerbrief.errors import UnknownCodeError
@@ -32,6 +34,13 @@ KIND_TABLES = {
     "icd10cm": "icd10cm",
 }
 
+# Kinds published in parts (settings, service types) that apply together, with
+# the table each loads, copied into the reference's own database for lookups.
+SET_KIND_TABLES = {
+    "ncci-ptp": "ncci_ptp",
+    "mue": "mue",
+}
+
 CODE_SET_NAMES = {
     "pfs-rvu": "Medicare Physician Fee Schedule",
     "hcpcs": "HCPCS Level II",
@@ -47,6 +56,8 @@ class Reference:
     hcpcs: dict[str, dict[str, Any]] = field(default_factory=dict)
     modifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
     gpcis: list[Gpci] = field(default_factory=list)
+    sets: dict[str, list[ManifestEntry]] = field(default_factory=dict)
+    db: duckdb.DuckDBPyConnection = field(default_factory=duckdb.connect)
     _known: list[str] | None = None
     _by_shape: dict[str, list[str]] | None = None
 
@@ -73,7 +84,41 @@ class Reference:
         ref.gpcis = [
             Gpci.of(r) for r in ref._rows(warehouse, "gpci", "mac, locality_number")
         ]
+        for kind, table in SET_KIND_TABLES.items():
+            ref._copy_set(warehouse, kind, table, releases.get(kind))
         return ref
+
+    def _copy_set(
+        self, warehouse: Warehouse, kind: str, table: str, release: str | None
+    ) -> None:
+        """Copy the current release of a large table into the reference's database.
+
+        Briefs look such tables up code by code; a sorted in-memory copy answers
+        in well under a millisecond and outlives the warehouse connection.
+        """
+        entries = warehouse.current_set(kind, release)
+        if not entries:
+            return
+        self.sets[kind] = entries
+        ids = [e.load_id for e in entries]
+        marks = ", ".join("?" for _ in ids)
+        rows = warehouse.db.sql(
+            f'SELECT * FROM "{table}" WHERE load_id IN ({marks})', params=ids
+        ).to_arrow_table()
+        self.db.register("incoming", rows)
+        self.db.execute(f'CREATE TABLE "{table}" AS SELECT * FROM incoming ORDER BY 1')
+        self.db.unregister("incoming")
+
+    def set_sources(self, kind: str) -> list[SourceRef]:
+        return [SourceRef.of(e) for e in self.sets.get(kind, [])]
+
+    def lookup(
+        self, sql: str, params: Sequence[object] | Mapping[str, object]
+    ) -> list[dict[str, Any]]:
+        """Run a parameterised query on the reference's copied tables."""
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _rows(
         self, warehouse: Warehouse, kind: str, order: str

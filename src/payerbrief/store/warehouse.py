@@ -314,6 +314,17 @@ class Warehouse:
                 return entry
         raise ReleaseNotFoundError(kind, release, [e.release for e in entries])
 
+    def current_set(self, kind: str, release: str | None = None) -> list[ManifestEntry]:
+        """Every load of the release briefs use, for kinds published in parts.
+
+        One NCCI quarter is several files (parts and settings), one MUE quarter
+        three; they share a release, and all of them apply together.
+        """
+        chosen = self.current(kind, release)
+        if chosen is None:
+            return []
+        return [e for e in self.entries(kind) if e.release == chosen.release]
+
     def has_table(self, table: str) -> bool:
         row = self.db.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
