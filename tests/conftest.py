@@ -44,6 +44,7 @@ def coding_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         load_demo_data(warehouse)
         ingest(warehouse, "ncci-ptp", sorted((DATA / "ncci").glob("*.TXT")))
         ingest(warehouse, "mue", sorted((DATA / "mue").glob("*.csv")))
+        ingest(warehouse, "mcd-article", [DATA / "mcd"])
     return home
 
 

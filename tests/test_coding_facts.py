@@ -90,3 +90,32 @@ def test_without_edit_files_the_facts_are_not_available(reference: Reference) ->
         "No NCCI procedure-to-procedure edit file loaded"
     )
     assert facts["mue"].reason == "No Medically Unlikely Edit file loaded"
+
+
+def test_icd10_pairings_from_the_newest_article_version(
+    coding_reference: Reference,
+) -> None:
+    brief, facts = coding(coding_reference, "70553")
+    pairings = facts["icd10_pairings"].value
+    (article,) = pairings["articles"]
+    assert (article["id"], article["version"]) == ("A90001", 2)
+    assert [g["group"] for g in article["groups"]] == [1, 2]
+    assert pairings["covered_count"] == 6
+    assert pairings["noncovered_count"] == 2
+    covered = {r["code"] for r in pairings["covered"]}
+    noncovered = {r["code"] for r in pairings["noncovered"]}
+    assert not covered & noncovered
+    # Descriptions come from the CDC's ICD-10-CM where it has the code.
+    first = pairings["covered"][0]
+    assert (first["code"], first["description_source"]) == ("C71.9", "ICD-10-CM (CDC)")
+    text = render_markdown(brief)
+    assert "| C79.31 | Secondary malignant neoplasm of brain | 1 |" in text
+    assert "lists 70553 and names 6 diagnosis codes that support medical" in text
+
+
+def test_a_code_no_article_lists(coding_reference: Reference) -> None:
+    _, facts = coding(coding_reference, "99213")
+    assert facts["icd10_pairings"].state is State.NOT_AVAILABLE
+    assert facts["icd10_pairings"].reason.startswith(
+        "No loaded Medicare coverage article ("
+    )

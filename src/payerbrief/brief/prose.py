@@ -26,6 +26,11 @@ def join_or(items: Sequence[str]) -> str:
     return join_and(items, "or")
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 code`, `2 codes`: the count, then the word in the number it needs."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -40,6 +45,7 @@ def _environment() -> jinja2.Environment:
     env.filters["money"] = money
     env.filters["join_and"] = join_and
     env.filters["join_or"] = join_or
+    env.filters["plural"] = plural
     return env
 
 

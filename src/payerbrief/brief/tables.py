@@ -53,8 +53,23 @@ def _mue(facts: FactSet) -> Table:
     return Table("Medically Unlikely Edits", columns, rows)
 
 
+def _pairings(facts: FactSet) -> Table:
+    value = facts["icd10_pairings"].value
+    rows = tuple(
+        (t["code"], t["description"] or "", str(t["articles"]))
+        for t in value["top_codes"]
+    )
+    columns = ("ICD-10-CM code", "Description", "Articles listing it")
+    return Table("Diagnoses that support medical necessity", columns, rows)
+
+
 def _coding(facts: FactSet) -> list[Table]:
-    makers = (("modifiers", _modifiers), ("ncci_edits", _ncci), ("mue", _mue))
+    makers = (
+        ("modifiers", _modifiers),
+        ("ncci_edits", _ncci),
+        ("mue", _mue),
+        ("icd10_pairings", _pairings),
+    )
     return [make(facts) for name, make in makers if facts[name].present]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from payerbrief.codes import BillingCode
-from payerbrief.facts import edits, indicators
+from payerbrief.facts import coverage, edits, indicators
 from payerbrief.facts.model import (
     Fact,
     FactSet,
@@ -130,7 +130,7 @@ def coding_facts(ref: Reference, code: BillingCode) -> FactSet:
     facts["global_period"] = global_period(ref, code)
     facts["mue"] = edits.mue(ref, code)
     facts["ncci_edits"] = edits.ncci_edits(ref, code)
-    facts["icd10_pairings"] = not_available("No Medicare coverage article file loaded")
+    facts["icd10_pairings"] = coverage.icd10_pairings(ref, code)
     facts["provider_taxonomies"] = not_available(
         f"No payer in-network file loaded names providers for {code.code}"
     )
@@ -177,7 +177,11 @@ def modifiers(ref: Reference, code: BillingCode, ncci: Fact) -> Fact:
     for entry in rows:
         hcpcs = ref.modifiers.get(entry["modifier"])
         if hcpcs is not None:
-            entry["description"] = hcpcs["long_description"]
+            # Some HCPCS long descriptors run to a paragraph; the short one then.
+            long = hcpcs["long_description"] or ""
+            entry["description"] = (
+                long if len(long) <= 120 else hcpcs["short_description"]
+            )
             entry["description_source"] = "HCPCS Level II modifier file"
     if not rows:
         return not_applicable(

@@ -37,8 +37,17 @@ KIND_TABLES = {
 # Kinds published in parts (settings, service types) that apply together, with
 # the table each loads, copied into the reference's own database for lookups.
 SET_KIND_TABLES = {
-    "ncci-ptp": "ncci_ptp",
-    "mue": "mue",
+    "ncci-ptp": ("ncci_ptp",),
+    "mue": ("mue",),
+    "mcd-article": (
+        "mcd_article_code",
+        "mcd_article",
+        "mcd_icd10_covered",
+        "mcd_icd10_covered_group",
+        "mcd_icd10_noncovered",
+        "mcd_article_contractor",
+    ),
+    "icd10cm": ("icd10cm",),
 }
 
 CODE_SET_NAMES = {
@@ -84,12 +93,16 @@ class Reference:
         ref.gpcis = [
             Gpci.of(r) for r in ref._rows(warehouse, "gpci", "mac, locality_number")
         ]
-        for kind, table in SET_KIND_TABLES.items():
-            ref._copy_set(warehouse, kind, table, releases.get(kind))
+        for kind, tables in SET_KIND_TABLES.items():
+            ref._copy_set(warehouse, kind, tables, releases.get(kind))
         return ref
 
     def _copy_set(
-        self, warehouse: Warehouse, kind: str, table: str, release: str | None
+        self,
+        warehouse: Warehouse,
+        kind: str,
+        tables: tuple[str, ...],
+        release: str | None,
     ) -> None:
         """Copy the current release of a large table into the reference's database.
 
@@ -102,12 +115,15 @@ class Reference:
         self.sets[kind] = entries
         ids = [e.load_id for e in entries]
         marks = ", ".join("?" for _ in ids)
-        rows = warehouse.db.sql(
-            f'SELECT * FROM "{table}" WHERE load_id IN ({marks})', params=ids
-        ).to_arrow_table()
-        self.db.register("incoming", rows)
-        self.db.execute(f'CREATE TABLE "{table}" AS SELECT * FROM incoming ORDER BY 1')
-        self.db.unregister("incoming")
+        for table in tables:
+            rows = warehouse.db.sql(
+                f'SELECT * FROM "{table}" WHERE load_id IN ({marks})', params=ids
+            ).to_arrow_table()
+            self.db.register("incoming", rows)
+            self.db.execute(
+                f'CREATE TABLE "{table}" AS SELECT * FROM incoming ORDER BY 1'
+            )
+            self.db.unregister("incoming")
 
     def set_sources(self, kind: str) -> list[SourceRef]:
         return [SourceRef.of(e) for e in self.sets.get(kind, [])]

@@ -7,19 +7,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from payerbrief.errors import UnknownSourceKindError
-from payerbrief.sources.base import SourceReader
+from payerbrief.sources.base import MultiTableReader, SourceReader
 
 
 @dataclass(frozen=True)
 class SourceKind:
     name: str
     what: str
-    readers: tuple[Callable[[Path], SourceReader], ...]
+    readers: tuple[Callable[[Path], SourceReader | MultiTableReader], ...]
     path_optional: bool = False
 
 
 def _kinds() -> dict[str, SourceKind]:
     # Imported here so that listing kinds does not import every reader first.
+    from payerbrief.sources.coverage import CoverageArticleReader
     from payerbrief.sources.gpci import GpciReader
     from payerbrief.sources.hcpcs import HcpcsCodeReader, HcpcsModifierReader
     from payerbrief.sources.icd10cm import Icd10CmReader
@@ -59,6 +60,12 @@ def _kinds() -> dict[str, SourceKind]:
             (NcciPtpReader,),
         ),
         SourceKind("mue", "a CMS MUE table (MCR_MUE_*.csv, or its ZIP)", (MueReader,)),
+        SourceKind(
+            "mcd-article",
+            "the Medicare Coverage Database article export (current_article.zip "
+            "or all_article.zip, or its folder of CSVs)",
+            (CoverageArticleReader,),
+        ),
         SourceKind("nucc", "the NUCC taxonomy CSV", (NuccTaxonomyReader,)),
         SourceKind("pos", "the place-of-service CSV", (PlaceOfServiceReader,)),
         SourceKind(

@@ -161,7 +161,14 @@ class Warehouse:
         else:
             schemas = {reader.table: reader.schema}
             batches = ((reader.table, b) for b in reader.batches())
-        rows_loaded = self._write_tables(schemas, batches, load_id, on_batch)
+        # Rows of the first table count as loaded (a payer file's rates, not
+        # its plans), unless the reader says every table holds rows it read.
+        counted = (
+            set(schemas)
+            if getattr(reader, "count_all_tables", False)
+            else {next(iter(schemas))}
+        )
+        rows_loaded = self._write_tables(schemas, batches, load_id, counted, on_batch)
         self._write_rejects(reader, load_id)
         reasons = Counter(_reason_kind(r.reason) for r in reader.stats.rejects)
         entry = ManifestEntry(
@@ -190,16 +197,15 @@ class Warehouse:
         schemas: dict[str, pa.Schema],
         batches: Iterator[tuple[str, pa.RecordBatch]],
         load_id: str,
+        counted: set[str],
         on_batch: Callable[[int], None] | None,
     ) -> int:
         """Stream batches into one Parquet file per table, renamed when complete.
 
-        Rows of the first table count as the rows loaded; other tables hold
-        details of those rows (a payer file's rates count, its plans do not).
+        Returns the rows written to the `counted` tables.
         """
         writers: dict[str, pq.ParquetWriter] = {}
         partials: dict[str, Path] = {}
-        counted = next(iter(schemas))
         rows = 0
         try:
             for table, batch in batches:
@@ -215,7 +221,7 @@ class Warehouse:
                 writer.write_batch(
                     pa.RecordBatch.from_arrays(columns, schema=writer.schema)
                 )
-                if table == counted:
+                if table in counted:
                     rows += batch.num_rows
                     if on_batch is not None:
                         on_batch(batch.num_rows)
@@ -342,6 +348,8 @@ class Warehouse:
 def _reason_kind(reason: str) -> str:
     """Group reject reasons by their wording, before any quoted value and with
     numbers and dates folded, so "line 12 ..." and "line 40 ..." count together."""
+    # A reader of several members may prefix the member and line: drop it.
+    reason = re.sub(r"^[\w.-]+:\d+: ", "", reason)
     words = reason.split("'")[0].split(":")[0].strip()
     return re.sub(r"\d[\d.,-]*", "N", words)
 
