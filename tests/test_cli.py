@@ -110,8 +110,8 @@ def test_ingest_an_unknown_kind(tmp_path: Path) -> None:
     assert code == 2
     assert err == (
         "Error: unknown source kind 'ncci'\n"
-        "Hint: choose one of: gpci, hcpcs, icd10cm, locality-county, mue, "
-        "ncci-ptp, nucc, pfs-rvu, pos, zip-locality\n"
+        "Hint: choose one of: gpci, hcpcs, icd10cm, locality-county, mcd-article, "
+        "mue, ncci-ptp, nucc, pfs-rvu, pos, zip-locality\n"
     )
 
 
