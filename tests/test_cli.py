@@ -111,7 +111,8 @@ def test_ingest_an_unknown_kind(tmp_path: Path) -> None:
     assert err == (
         "Error: unknown source kind 'ncci'\n"
         "Hint: choose one of: gpci, hcpcs, icd10cm, locality-county, mcd-article, "
-        "mue, ncci-ptp, nucc, pfs-rvu, pos, zip-locality\n"
+        "mue, ncci-ptp, nucc, pfs-rvu, pos, tic-allowed-amounts, tic-toc, "
+        "zip-locality\n"
     )
 
 

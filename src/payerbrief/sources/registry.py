@@ -30,6 +30,8 @@ def _kinds() -> dict[str, SourceKind]:
     from payerbrief.sources.nucc import NuccTaxonomyReader
     from payerbrief.sources.pfs import PfsRvuReader
     from payerbrief.sources.pos import PlaceOfServiceReader
+    from payerbrief.sources.tic.allowed import AllowedAmountsReader
+    from payerbrief.sources.tic.toc import TocReader
     from payerbrief.sources.ziplocality import ZipLocalityReader
 
     kinds = [
@@ -65,6 +67,16 @@ def _kinds() -> dict[str, SourceKind]:
             "the Medicare Coverage Database article export (current_article.zip "
             "or all_article.zip, or its folder of CSVs)",
             (CoverageArticleReader,),
+        ),
+        SourceKind(
+            "tic-toc",
+            "a Transparency in Coverage table-of-contents file (JSON or gzip)",
+            (TocReader,),
+        ),
+        SourceKind(
+            "tic-allowed-amounts",
+            "a Transparency in Coverage allowed-amounts file (JSON or gzip)",
+            (AllowedAmountsReader,),
         ),
         SourceKind("nucc", "the NUCC taxonomy CSV", (NuccTaxonomyReader,)),
         SourceKind("pos", "the place-of-service CSV", (PlaceOfServiceReader,)),
