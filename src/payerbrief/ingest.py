@@ -21,6 +21,10 @@ def ingest(
     A file that fails stops with its error; files loaded before it stay loaded.
     """
     spec = source_kind(kind)
+    if not spec.readers:
+        raise PayerbriefError(
+            f"{kind} files are loaded by `payerbrief.tic_ingest.ingest_tic`"
+        )
     if not paths:
         if not spec.path_optional:
             raise PayerbriefError(f"no file given for {kind}; pass {spec.what}")

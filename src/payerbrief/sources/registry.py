@@ -35,6 +35,9 @@ def _kinds() -> dict[str, SourceKind]:
     from payerbrief.sources.ziplocality import ZipLocalityReader
 
     kinds = [
+        # Payer files go through `payerbrief.tic_ingest.ingest_tic`, which tells
+        # in-network, allowed-amounts and table-of-contents files apart.
+        SourceKind("tic", "Transparency in Coverage payer files or URLs", ()),
         SourceKind(
             "pfs-rvu",
             "the CMS PPRRVU fee-schedule file (CSV, or the RVU ZIP)",

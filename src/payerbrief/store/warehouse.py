@@ -25,7 +25,7 @@ import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from payerbrief.errors import ReleaseNotFoundError, WarehouseError
+from payerbrief.errors import PayerbriefError, ReleaseNotFoundError, WarehouseError
 from payerbrief.sources.base import MultiTableReader, Provenance, SourceReader
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,17 @@ CREATE TABLE IF NOT EXISTS manifest (
     rows_loaded BIGINT NOT NULL,
     rows_rejected BIGINT NOT NULL,
     reject_reasons VARCHAR NOT NULL,
-    loaded_at TIMESTAMP NOT NULL
+    loaded_at TIMESTAMP NOT NULL,
+    complete BOOLEAN NOT NULL DEFAULT TRUE,
+    problem VARCHAR NOT NULL DEFAULT ''
 )
 """
+
+# Columns added after the first release of the manifest, for older catalogs.
+_MANIFEST_UPGRADES = (
+    "ALTER TABLE manifest ADD COLUMN IF NOT EXISTS complete BOOLEAN DEFAULT TRUE",
+    "ALTER TABLE manifest ADD COLUMN IF NOT EXISTS problem VARCHAR DEFAULT ''",
+)
 
 _REJECT_SCHEMA = pa.schema(
     [
@@ -85,6 +93,8 @@ class ManifestEntry:
     rows_rejected: int
     reject_reasons: dict[str, int]
     loaded_at: datetime
+    complete: bool = True
+    problem: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +110,8 @@ class ManifestEntry:
             "rows_rejected": self.rows_rejected,
             "reject_reasons": self.reject_reasons,
             "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
+            "complete": self.complete,
+            "problem": self.problem,
         }
 
 
@@ -128,6 +140,8 @@ class Warehouse:
                 f"cannot open the warehouse in {self.home}: {exc}"
             ) from exc
         self.db.execute(_MANIFEST_DDL)
+        for upgrade in _MANIFEST_UPGRADES:
+            self.db.execute(upgrade)
         self._refresh_views()
 
     def close(self) -> None:
@@ -147,12 +161,22 @@ class Warehouse:
         *,
         on_batch: Callable[[int], None] | None = None,
     ) -> LoadResult:
-        """Load one file through `reader`, unless the same bytes are already loaded."""
-        provenance = reader.provenance()
-        load_id = _load_id(provenance)
+        """Load one file through `reader`, unless the same bytes are already loaded.
+
+        A reader that can name its file's checksum alone (`sha256()`) is asked
+        for its provenance only after the pass, so a payer file whose header
+        comes after its rates is not read twice. A reader that raises an error
+        marked `partial` (a payer file cut short) keeps what it yielded: the
+        load is recorded as incomplete, with the problem, and the error goes on.
+        """
+        checksum = getattr(reader, "sha256", None)
+        if callable(checksum):
+            load_id = f"{reader.kind}-{checksum()[:16]}"
+        else:
+            load_id = _load_id(reader.provenance())
         existing = self.entry(load_id)
         if existing is not None:
-            log.info("%s already loaded as %s", provenance.file_name, load_id)
+            log.info("%s already loaded as %s", existing.file_name, load_id)
             return LoadResult(existing, skipped=True, rejects=[])
 
         if isinstance(reader, MultiTableReader):
@@ -168,10 +192,32 @@ class Warehouse:
             if getattr(reader, "count_all_tables", False)
             else {next(iter(schemas))}
         )
-        rows_loaded = self._write_tables(schemas, batches, load_id, counted, on_batch)
+        broken: PayerbriefError | None = None
+        try:
+            rows_loaded = self._write_tables(
+                schemas, batches, load_id, counted, on_batch
+            )
+        except PartialLoad as stop:
+            rows_loaded, broken = stop.rows, stop.error
         self._write_rejects(reader, load_id)
+        entry = self._entry_for(reader, load_id, schemas, rows_loaded, broken)
+        self._record(entry)
+        if broken is not None:
+            raise broken
+        rejects = [(r.line, r.reason) for r in reader.stats.rejects]
+        return LoadResult(entry, skipped=False, rejects=rejects)
+
+    def _entry_for(
+        self,
+        reader: SourceReader | MultiTableReader,
+        load_id: str,
+        schemas: dict[str, pa.Schema],
+        rows_loaded: int,
+        broken: PayerbriefError | None,
+    ) -> ManifestEntry:
+        provenance = reader.provenance()
         reasons = Counter(_reason_kind(r.reason) for r in reader.stats.rejects)
-        entry = ManifestEntry(
+        return ManifestEntry(
             load_id=load_id,
             kind=provenance.kind,
             table_name=",".join(schemas),
@@ -187,10 +233,9 @@ class Warehouse:
             rows_rejected=len(reader.stats.rejects),
             reject_reasons=dict(reasons),
             loaded_at=datetime.now().replace(microsecond=0),
+            complete=broken is None,
+            problem=str(broken).splitlines()[0] if broken is not None else "",
         )
-        self._record(entry)
-        rejects = [(r.line, r.reason) for r in reader.stats.rejects]
-        return LoadResult(entry, skipped=False, rejects=rejects)
 
     def _write_tables(
         self,
@@ -207,8 +252,9 @@ class Warehouse:
         writers: dict[str, pq.ParquetWriter] = {}
         partials: dict[str, Path] = {}
         rows = 0
+        broken: PayerbriefError | None = None
         try:
-            for table, batch in batches:
+            for table, batch in _until_broken(batches):
                 if table not in writers:
                     folder = self.lake / table
                     folder.mkdir(parents=True, exist_ok=True)
@@ -225,6 +271,8 @@ class Warehouse:
                     rows += batch.num_rows
                     if on_batch is not None:
                         on_batch(batch.num_rows)
+        except _Broken as stop:
+            broken = stop.error
         finally:
             for writer in writers.values():
                 writer.close()
@@ -238,6 +286,8 @@ class Warehouse:
                 pq.write_table(empty.empty_table(), partials[table])
         for partial in partials.values():
             partial.replace(partial.with_suffix(""))
+        if broken is not None:
+            raise PartialLoad(rows, broken)
         return rows
 
     def _write_rejects(
@@ -259,7 +309,8 @@ class Warehouse:
 
     def _record(self, entry: ManifestEntry) -> None:
         self.db.execute(
-            "INSERT INTO manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO manifest VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 entry.load_id,
                 entry.kind,
@@ -276,6 +327,8 @@ class Warehouse:
                 entry.rows_rejected,
                 json.dumps(entry.reject_reasons),
                 entry.loaded_at,
+                entry.complete,
+                entry.problem,
             ],
         )
         self._refresh_views()
@@ -343,6 +396,32 @@ class Warehouse:
         cursor = self.db.execute(sql, list(params))
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class _Broken(Exception):
+    def __init__(self, error: PayerbriefError) -> None:
+        self.error = error
+
+
+class PartialLoad(Exception):
+    """A reader stopped on a broken file after yielding `rows` good rows."""
+
+    def __init__(self, rows: int, error: PayerbriefError) -> None:
+        super().__init__(str(error))
+        self.rows = rows
+        self.error = error
+
+
+def _until_broken(
+    batches: Iterator[tuple[str, pa.RecordBatch]],
+) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """Pass batches on; turn a reader's partial-file error into `_Broken`."""
+    try:
+        yield from batches
+    except PayerbriefError as error:
+        if not getattr(error, "partial", False):
+            raise
+        raise _Broken(error) from error
 
 
 def _reason_kind(reason: str) -> str:
