@@ -26,6 +26,15 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def medicare_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled reference data without the CareFirst payer file."""
+    home = tmp_path_factory.mktemp("medicare-home")
+    with Warehouse(home) as warehouse:
+        load_demo_data(warehouse, payers=False)
+    return home
+
+
+@pytest.fixture(scope="session")
 def reference(demo_home: Path) -> Reference:
     with Warehouse(demo_home) as warehouse:
         return Reference.load(warehouse)

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from payerbrief.cli import main
 
-COMMANDS = ["demo", "ingest", "brief", "sources"]
+COMMANDS = ["demo", "ingest", "brief", "sources", "validate"]
 
 
 def run(home: Path, *args: str) -> tuple[int, str, str]:
@@ -111,7 +111,7 @@ def test_ingest_an_unknown_kind(tmp_path: Path) -> None:
     assert err == (
         "Error: unknown source kind 'ncci'\n"
         "Hint: choose one of: gpci, hcpcs, icd10cm, locality-county, mcd-article, "
-        "mue, ncci-ptp, nucc, pfs-rvu, pos, tic-allowed-amounts, tic-toc, "
+        "mue, ncci-ptp, nucc, pfs-rvu, pos, tic, tic-allowed-amounts, tic-toc, "
         "zip-locality\n"
     )
 
@@ -150,11 +150,11 @@ def test_sources_lists_releases_and_dates(demo_home: Path) -> None:
     code, out, _ = run(demo_home, "sources")
     assert code == 0
     assert (
-        "pfs-rvu          RVU25D    2025-09-11   19,090        0  PPRRVU2025_Oct.csv"
+        "pfs-rvu             RVU25D     2025-09-11    19,090        0  PPRRVU2025_Oct.csv"
         in out
     )
     assert (
-        "pfs-rvu          RVU25A    2024-12-23   18,865        0  PPRRVU25_JAN1.csv"
+        "pfs-rvu             RVU25A     2024-12-23    18,865        0  PPRRVU25_JAN1.csv"
         in out
     )
     code, out, _ = run(demo_home, "sources", "--json")
@@ -168,14 +168,16 @@ def test_sources_lists_releases_and_dates(demo_home: Path) -> None:
         "nucc",
         "pos",
         "icd10cm",
+        "tic-in-network",
     }
+    assert "Blue Cross Blue Shield (CareFirst)" in run(demo_home, "sources")[1]
 
 
 def test_demo_writes_the_briefs_and_says_where(tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
     code, out, _ = run(tmp_path / "home", "demo", "--out", str(out_dir))
     assert code == 0
-    assert f"Wrote 10 briefs (Markdown and JSON) to {out_dir}/briefs" in out
+    assert f"Wrote 12 briefs (Markdown and JSON) to {out_dir}/briefs" in out
     for name in ("3372F", "99213", "27447", "70553", "31231", "11045", "G0439"):
         assert (out_dir / "briefs" / f"{name}.md").exists()
         assert (out_dir / "briefs" / f"{name}.json").exists()
@@ -188,3 +190,34 @@ def test_demo_writes_the_briefs_and_says_where(tmp_path: Path) -> None:
     assert code == 0
     code, out, _ = run(tmp_path / "home", "demo", "--out", str(out_dir))
     assert "already loaded" in out
+
+
+def test_validate_a_conforming_file(tmp_path: Path, shared_data: Path) -> None:
+    example = (
+        shared_data
+        / "tic/cms-examples/v2.2.0/examples/in-network-rates"
+        / "in-network-rates-fee-for-service-single-plan-sample.json"
+    )
+    code, out, _ = run(tmp_path, "validate", str(example))
+    assert code == 0
+    assert out.endswith("  no violations\n")
+
+
+def test_validate_lists_each_violation_with_its_path(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    example = (
+        shared_data
+        / "tic/cms-examples/v1.6.2/examples/in-network-rates"
+        / "in-network-rates-multiple-plans-sample.json"
+    )
+    code, out, err = run(tmp_path, "validate", str(example))
+    assert code == 1
+    assert (
+        "  in_network[0].negotiated_rates[1].negotiated_prices[1].billing_class: "
+        "'both' is not one of ['professional', 'institutional']\n"
+    ) in out
+    assert err == (
+        f"Error: {example} does not conform to the CMS schema 1.0.0\n"
+        "Hint: ingest keeps the valid items; `ingest tic --strict` refuses it\n"
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from payerbrief.errors import PayerbriefError
+from payerbrief.facts.summaries import ensure_summaries
 from payerbrief.sources.base import require_file
 from payerbrief.sources.tic.allowed import AllowedAmountsReader
 from payerbrief.sources.tic.fetch import FetchPolicy, fetch_cached, remote_resolver
@@ -75,6 +76,9 @@ def ingest_tic(
         except PayerbriefError as error:
             log.info("%s", error)
             run.failures.append(error)
+    if any(r.entry.kind == "tic-in-network" and not r.skipped for r in run.loads):
+        # Per-file rate summaries, so briefs merge them instead of rereading.
+        ensure_summaries(warehouse)
     return run
 
 

@@ -30,11 +30,12 @@ METHOD = (
 
 def build_brief(ref: Reference, code: BillingCode) -> Brief:
     """Build every section of the brief for `code` from the loaded sources."""
+    payers = payment_facts(ref, code)
     facts = {
-        "summary": summary_facts(ref, code),
+        "summary": summary_facts(ref, code, payers),
         "billing": billing_facts(ref, code),
         "coding": coding_facts(ref, code),
-        "payers": payment_facts(ref, code),
+        "payers": payers,
     }
     sources = _sources_used(facts)
     facts["sources"] = _source_facts(sources)

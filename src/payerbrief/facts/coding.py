@@ -9,11 +9,12 @@ from payerbrief.facts import coverage, edits, indicators
 from payerbrief.facts.model import (
     Fact,
     FactSet,
+    State,
     not_applicable,
     not_available,
     present,
 )
-from payerbrief.facts.payment import PAYERS, _pfs_missing, base_row, medicare_national
+from payerbrief.facts.payment import _pfs_missing, base_row, medicare_national
 from payerbrief.facts.reference import Reference
 
 # Plain labels for CPT modifiers (our own words; the AMA's descriptors are not
@@ -58,17 +59,29 @@ def _sources(ref: Reference, *kinds: str) -> list[Any]:
     return [s for s in (ref.source(k) for k in kinds) if s is not None]
 
 
-def summary_facts(ref: Reference, code: BillingCode) -> FactSet:
+def summary_facts(ref: Reference, code: BillingCode, payers: FactSet) -> FactSet:
+    """What the code is, and which payers' data the brief has (from `payers`)."""
     facts = FactSet()
     code_source = _sources(ref, "hcpcs" if code.code in ref.hcpcs else "pfs-rvu")
     facts["code"] = present(code.code, *code_source)
     facts["code_system"] = present(code.system, *code_source)
     facts["category"] = present(code.category, *code_source)
     facts["descriptor"] = descriptor(ref, code)
-    national = medicare_national(ref, code)
+    national = payers["medicare_national"]
     with_data = ["Medicare"] if national.present else []
-    facts["payers_with_data"] = present(with_data, *national.sources)
-    facts["payers_without_data"] = present(list(PAYERS))
+    without = []
+    sources = list(national.sources)
+    for name, fact in payers.items():
+        if not name.startswith("payer:"):
+            continue
+        # A withheld payer has rates, too few to publish: it has data.
+        if fact.present or fact.state is State.WITHHELD:
+            with_data.append(name.removeprefix("payer:"))
+            sources += fact.sources
+        else:
+            without.append(name.removeprefix("payer:"))
+    facts["payers_with_data"] = present(with_data, *sources)
+    facts["payers_without_data"] = present(without)
     return facts
 
 

@@ -15,10 +15,10 @@ from payerbrief.facts.model import (
     not_available,
     present,
 )
+from payerbrief.facts.rates import PAYERS, rate_facts
 from payerbrief.facts.reference import Reference
 
-# The commercial payer families every brief looks for (PRODUCT.md section 1).
-PAYERS = ("Aetna", "Blue Cross Blue Shield", "Cigna", "UnitedHealthcare")
+__all__ = ["PAYERS", "medicare_localities", "medicare_national", "payment_facts"]
 
 UNPAID = {
     "B": "its payment is bundled into other services",
@@ -37,12 +37,11 @@ UNPAID = {
 
 def payment_facts(ref: Reference, code: BillingCode) -> FactSet:
     facts = FactSet()
-    facts["medicare_national"] = medicare_national(ref, code)
+    national = medicare_national(ref, code)
+    facts["medicare_national"] = national
     facts["medicare_localities"] = medicare_localities(ref, code)
-    for payer in PAYERS:
-        facts[f"payer:{payer}"] = not_available(
-            f"No {payer} in-network file loaded covers {code.code}"
-        )
+    for name, fact in rate_facts(ref, code, national).items():
+        facts[name] = fact
     return facts
 
 

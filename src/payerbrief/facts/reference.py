@@ -56,6 +56,16 @@ CODE_SET_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class RateFile:
+    """A loaded payer in-network file: its manifest entry, `tic_file` row and payer."""
+
+    entry: ManifestEntry
+    row: dict[str, Any]
+    family: str
+    plan: str
+
+
 @dataclass
 class Reference:
     """Chosen releases of each reference source, and their rows by key."""
@@ -67,6 +77,11 @@ class Reference:
     gpcis: list[Gpci] = field(default_factory=list)
     sets: dict[str, list[ManifestEntry]] = field(default_factory=dict)
     db: duckdb.DuckDBPyConnection = field(default_factory=duckdb.connect)
+    # Loaded payer in-network files by load id: manifest entry, file row, family.
+    rate_files: dict[str, RateFile] = field(default_factory=dict)
+    places: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Whether NPPES and the ZIP-locality file place providers in localities.
+    rates_located: bool = False
     _known: list[str] | None = None
     _by_shape: dict[str, list[str]] | None = None
 
@@ -95,7 +110,32 @@ class Reference:
         ]
         for kind, tables in SET_KIND_TABLES.items():
             ref._copy_set(warehouse, kind, tables, releases.get(kind))
+        ref.places = {r["pos_code"]: r for r in ref._rows(warehouse, "pos", "pos_code")}
+        ref._attach_rates(warehouse)
         return ref
+
+    def _attach_rates(self, warehouse: Warehouse) -> None:
+        """Copy the payer files' rate summaries (computed on first use) to `db`."""
+        from payerbrief.facts.summaries import file_rows, load_summaries, locator
+        from payerbrief.sources.tic.payers import payer_family
+
+        entries = {e.load_id: e for e in warehouse.entries("tic-in-network")}
+        if not entries:
+            return
+        for row in file_rows(warehouse):
+            family = payer_family(row["reporting_entity_name"] or "", warehouse.home)
+            entry = entries[row["load_id"]]
+            plan = row["plan_name"] or family.plan
+            self.rate_files[entry.load_id] = RateFile(entry, row, family.family, plan)
+        self.rates_located = locator(warehouse) is not None
+        self.db.register("incoming", load_summaries(warehouse))
+        self.db.execute(
+            "CREATE OR REPLACE TABLE rate_summary AS "
+            "SELECT * FROM incoming ORDER BY code, load_id"
+        )
+        self.db.unregister("incoming")
+        # Briefs look rates up code by code: an index answers without a scan.
+        self.db.execute("CREATE INDEX rate_summary_code ON rate_summary (code)")
 
     def _copy_set(
         self,
