@@ -36,15 +36,13 @@ import msgspec
 import pyarrow as pa
 
 from payerbrief.sources.base import (
-    BATCH_ROWS,
     BatchBuilder,
-    Provenance,
     ReadStats,
-    sha256_of,
 )
 from payerbrief.sources.tic.jsonitems import (
     FILE_KINDS,
     ArrayItems,
+    HeaderedReader,
     ItemProblem,
     TicFileError,
     article,
@@ -53,7 +51,6 @@ from payerbrief.sources.tic.jsonitems import (
     raw_text,
     read_top_level,
 )
-from payerbrief.sources.tic.toc import parse_date
 
 WHAT = "a Transparency in Coverage allowed-amounts JSON file"
 ARRAY = "out_of_network"
@@ -142,7 +139,7 @@ class _Item(msgspec.Struct):
     description: str | None = None
 
 
-class AllowedAmountsReader:
+class AllowedAmountsReader(HeaderedReader):
     """Reads an allowed-amounts file into one row per payment, plus the file row."""
 
     kind: ClassVar[str] = "tic-allowed-amounts"
@@ -151,28 +148,8 @@ class AllowedAmountsReader:
         "tic_allowed_file": FILE_SCHEMA,
     }
 
-    def __init__(self, path: Path, *, batch_rows: int = BATCH_ROWS) -> None:
-        self.path = Path(path)
-        self.batch_rows = batch_rows
-        self.stats = ReadStats()
-        self._header: dict[str, Any] | None = None
-
-    def header(self) -> dict[str, Any]:
-        """The top-level values: reporting entity, plan, version, last_updated_on."""
-        if self._header is None:
-            self._header = allowed_header(self.path)
-        return self._header
-
-    def provenance(self) -> Provenance:
-        header = self.header()
-        return Provenance(
-            kind=self.kind,
-            file_name=self.path.name,
-            sha256=sha256_of(self.path),
-            publisher=str(header.get("reporting_entity_name") or "unknown"),
-            release=str(header.get("version") or "unversioned"),
-            as_of=parse_date(header.get("last_updated_on")),
-        )
+    def _read_header(self) -> dict[str, Any]:
+        return allowed_header(self.path)
 
     def table_batches(self) -> Iterator[tuple[str, pa.RecordBatch]]:
         self.stats = ReadStats()

@@ -18,13 +18,20 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import ijson
 
 from payerbrief.errors import SourceFileError
-from payerbrief.sources.base import require_file
+from payerbrief.sources.base import (
+    BATCH_ROWS,
+    Provenance,
+    ReadStats,
+    require_file,
+    sha256_of,
+)
 
 BIG_ARRAYS = frozenset(
     {
@@ -458,3 +465,49 @@ def _elements(events: Iterator[tuple[str, str, Any]]) -> Iterator[Any]:
         if event == "end_array":
             return
         yield value if event in _SCALARS else _build(event, events)
+
+
+def parse_date(value: Any) -> date | None:
+    """`last_updated_on` as a date, or None when absent or not YYYY-MM-DD."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+class HeaderedReader:
+    """What the readers of tables of contents and allowed-amounts files share.
+
+    Both name their file from its top-level values (reporting entity, version,
+    `last_updated_on`), read once by `_read_header` and kept.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, path: Path, *, batch_rows: int = BATCH_ROWS) -> None:
+        self.path = Path(path)
+        self.batch_rows = batch_rows
+        self.stats = ReadStats()
+        self._header: dict[str, Any] | None = None
+
+    def _read_header(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def header(self) -> dict[str, Any]:
+        """The top-level values: reporting entity, plan, version, last_updated_on."""
+        if self._header is None:
+            self._header = self._read_header()
+        return self._header
+
+    def provenance(self) -> Provenance:
+        header = self.header()
+        return Provenance(
+            kind=self.kind,
+            file_name=self.path.name,
+            sha256=sha256_of(self.path),
+            publisher=str(header.get("reporting_entity_name") or "unknown"),
+            release=str(header.get("version") or "unversioned"),
+            as_of=parse_date(header.get("last_updated_on")),
+        )

@@ -31,7 +31,6 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, NamedTuple, Protocol
 
@@ -39,15 +38,13 @@ import msgspec
 import pyarrow as pa
 
 from payerbrief.sources.base import (
-    BATCH_ROWS,
     BatchBuilder,
-    Provenance,
     ReadStats,
-    sha256_of,
 )
 from payerbrief.sources.tic.jsonitems import (
     FILE_KINDS,
     ArrayItems,
+    HeaderedReader,
     ItemProblem,
     TicFileError,
     article,
@@ -367,7 +364,7 @@ def _lists(offsets: list[int], values: list[int]) -> pa.Array:
     )
 
 
-class TocReader:
+class TocReader(HeaderedReader):
     """Reads a table of contents into links, distinct plans and distinct files."""
 
     kind: ClassVar[str] = "tic-toc"
@@ -377,28 +374,8 @@ class TocReader:
         "tic_toc_file": FILE_SCHEMA,
     }
 
-    def __init__(self, path: Path, *, batch_rows: int = BATCH_ROWS) -> None:
-        self.path = Path(path)
-        self.batch_rows = batch_rows
-        self.stats = ReadStats()
-        self._header: dict[str, Any] | None = None
-
-    def header(self) -> dict[str, Any]:
-        """The top-level values: reporting entity, version, last_updated_on."""
-        if self._header is None:
-            self._header = toc_header(self.path)
-        return self._header
-
-    def provenance(self) -> Provenance:
-        header = self.header()
-        return Provenance(
-            kind=self.kind,
-            file_name=self.path.name,
-            sha256=sha256_of(self.path),
-            publisher=str(header.get("reporting_entity_name") or "unknown"),
-            release=str(header.get("version") or "unversioned"),
-            as_of=parse_date(header.get("last_updated_on")),
-        )
+    def _read_header(self) -> dict[str, Any]:
+        return toc_header(self.path)
 
     def table_batches(self) -> Iterator[tuple[str, pa.RecordBatch]]:
         self.stats = ReadStats()
@@ -497,16 +474,6 @@ def toc_header(path: Path) -> dict[str, Any]:
         # Values after the array are rare; find them with a second, full scan.
         top = read_top_level(path, WHAT, whole=True)
     return top.values
-
-
-def parse_date(value: Any) -> date | None:
-    """`last_updated_on` as a date, or None when absent or not YYYY-MM-DD."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
 
 
 # Listing the files of a plan
