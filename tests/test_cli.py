@@ -110,9 +110,9 @@ def test_ingest_an_unknown_kind(tmp_path: Path) -> None:
     assert code == 2
     assert err == (
         "Error: unknown source kind 'ncci'\n"
-        "Hint: choose one of: gpci, hcpcs, icd10cm, locality-county, mcd-article, "
-        "mue, ncci-ptp, nucc, pfs-rvu, pos, tic, tic-allowed-amounts, tic-toc, "
-        "zip-locality\n"
+        "Hint: choose one of: cpt-descriptors, gpci, hcpcs, icd10cm, "
+        "locality-county, mcd-article, mue, ncci-ptp, nppes, nucc, pfs-rvu, pos, "
+        "tic, tic-allowed-amounts, tic-toc, zip-locality\n"
     )
 
 

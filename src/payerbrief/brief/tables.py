@@ -64,12 +64,30 @@ def _pairings(facts: FactSet) -> Table:
     return Table("Diagnoses that support medical necessity", columns, rows)
 
 
+def _taxonomies(facts: FactSet) -> Table:
+    value = facts["provider_taxonomies"].value
+    rows = tuple(
+        (
+            t["taxonomy"],
+            t["name"] or "",
+            str(t["providers"]),
+            f"{t['provider_share']}%",
+            str(t["rates"]),
+            f"{t['rate_share']}%",
+        )
+        for t in value["taxonomies"]
+    )
+    columns = ("Taxonomy", "Name", "Providers", "Share", "Rates", "Share of rates")
+    return Table("Provider taxonomies", columns, rows)
+
+
 def _coding(facts: FactSet) -> list[Table]:
     makers = (
         ("modifiers", _modifiers),
         ("ncci_edits", _ncci),
         ("mue", _mue),
         ("icd10_pairings", _pairings),
+        ("provider_taxonomies", _taxonomies),
     )
     return [make(facts) for name, make in makers if facts[name].present]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from payerbrief.codes import BillingCode
-from payerbrief.facts import coverage, edits, indicators
+from payerbrief.facts import coverage, edits, indicators, taxonomies
 from payerbrief.facts.model import (
     Fact,
     FactSet,
@@ -30,8 +30,47 @@ CPT_MODIFIERS = {
 }
 
 
+# Which user-supplied CPT descriptor a brief prefers, when several are loaded.
+CPT_PREFERENCE = ("long", "clinician", "medium", "consumer", "short")
+
+
+def cpt_descriptor(ref: Reference, code: BillingCode) -> Fact | None:
+    """The descriptor from a CPT file the user supplied under their AMA licence."""
+    sources = {s.load_id: s for s in ref.set_sources("cpt-descriptors")}
+    if code.system != "CPT" or not sources:
+        return None
+    rows = ref.lookup(
+        "SELECT load_id, descriptor, descriptor_kind FROM cpt_descriptor "
+        "WHERE code = ? ORDER BY line",
+        [code.code],
+    )
+    if not rows:
+        return None
+    rows.sort(
+        key=lambda r: (
+            CPT_PREFERENCE.index(r["descriptor_kind"])
+            if r["descriptor_kind"] in CPT_PREFERENCE
+            else len(CPT_PREFERENCE)
+        )
+    )
+    best = rows[0]
+    source = sources[best["load_id"]]
+    short = base_row(ref, code.code)
+    return present(
+        {
+            "text": best["descriptor"],
+            "short": short["description"] if short else best["descriptor"],
+            "kind": f"{source.release} descriptor",
+        },
+        source,
+    )
+
+
 def descriptor(ref: Reference, code: BillingCode) -> Fact:
-    """The HCPCS long descriptor for Level II codes, else the CMS short one."""
+    """A user-supplied CPT descriptor, the HCPCS long one, else the CMS short one."""
+    licensed = cpt_descriptor(ref, code)
+    if licensed is not None:
+        return licensed
     hcpcs = ref.hcpcs.get(code.code)
     if hcpcs is not None and hcpcs.get("long_description"):
         return present(
@@ -144,9 +183,7 @@ def coding_facts(ref: Reference, code: BillingCode) -> FactSet:
     facts["mue"] = edits.mue(ref, code)
     facts["ncci_edits"] = edits.ncci_edits(ref, code)
     facts["icd10_pairings"] = coverage.icd10_pairings(ref, code)
-    facts["provider_taxonomies"] = not_available(
-        f"No payer in-network file loaded names providers for {code.code}"
-    )
+    facts["provider_taxonomies"] = taxonomies.provider_taxonomies(ref, code)
     return facts
 
 

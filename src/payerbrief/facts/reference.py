@@ -48,6 +48,8 @@ SET_KIND_TABLES = {
         "mcd_article_contractor",
     ),
     "icd10cm": ("icd10cm",),
+    "nucc": ("nucc_taxonomy",),
+    "cpt-descriptors": ("cpt_descriptor",),
 }
 
 CODE_SET_NAMES = {
@@ -112,7 +114,18 @@ class Reference:
             ref._copy_set(warehouse, kind, tables, releases.get(kind))
         ref.places = {r["pos_code"]: r for r in ref._rows(warehouse, "pos", "pos_code")}
         ref._attach_rates(warehouse)
+        ref._attach_taxonomies(warehouse)
         return ref
+
+    def _attach_taxonomies(self, warehouse: Warehouse) -> None:
+        """Taxonomies per code, when payer files and NPPES are both loaded."""
+        from payerbrief.facts.taxonomies import build_code_taxonomy
+
+        nppes = warehouse.entries("nppes")
+        if not nppes or not self.rate_files:
+            return
+        if build_code_taxonomy(warehouse, self.db):
+            self.sets["nppes"] = nppes
 
     def _attach_rates(self, warehouse: Warehouse) -> None:
         """Copy the payer files' rate summaries (computed on first use) to `db`."""
@@ -149,7 +162,11 @@ class Reference:
         Briefs look such tables up code by code; a sorted in-memory copy answers
         in well under a millisecond and outlives the warehouse connection.
         """
-        entries = warehouse.current_set(kind, release)
+        # Descriptor files of several kinds (long, consumer, ...) all apply.
+        if kind == "cpt-descriptors" and release is None:
+            entries = warehouse.entries(kind)
+        else:
+            entries = warehouse.current_set(kind, release)
         if not entries:
             return
         self.sets[kind] = entries

@@ -21,12 +21,14 @@ class SourceKind:
 def _kinds() -> dict[str, SourceKind]:
     # Imported here so that listing kinds does not import every reader first.
     from payerbrief.sources.coverage import CoverageArticleReader
+    from payerbrief.sources.cpt import CptDescriptorReader
     from payerbrief.sources.gpci import GpciReader
     from payerbrief.sources.hcpcs import HcpcsCodeReader, HcpcsModifierReader
     from payerbrief.sources.icd10cm import Icd10CmReader
     from payerbrief.sources.locality import LocalityCountyReader
     from payerbrief.sources.mue import MueReader
     from payerbrief.sources.ncci import NcciPtpReader
+    from payerbrief.sources.nppes import NppesReader
     from payerbrief.sources.nucc import NuccTaxonomyReader
     from payerbrief.sources.pfs import PfsRvuReader
     from payerbrief.sources.pos import PlaceOfServiceReader
@@ -80,6 +82,19 @@ def _kinds() -> dict[str, SourceKind]:
             "tic-allowed-amounts",
             "a Transparency in Coverage allowed-amounts file (JSON or gzip)",
             (AllowedAmountsReader,),
+        ),
+        SourceKind(
+            "nppes",
+            "the CMS NPPES NPI file (npidata_pfile CSV, monthly or weekly, or the "
+            "Data Dissemination ZIP)",
+            (NppesReader,),
+        ),
+        SourceKind(
+            "cpt-descriptors",
+            "a CPT descriptor file you hold under your own AMA licence (LONGULT, "
+            "MEDU, SHORTU, ConsumerDescriptor or ClinicianDescriptor .txt, or a "
+            "code,descriptor CSV)",
+            (CptDescriptorReader,),
         ),
         SourceKind("nucc", "the NUCC taxonomy CSV", (NuccTaxonomyReader,)),
         SourceKind("pos", "the place-of-service CSV", (PlaceOfServiceReader,)),

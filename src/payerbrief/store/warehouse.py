@@ -358,10 +358,10 @@ class Warehouse:
         return [_entry(row) for row in self.db.execute(sql, params).fetchall()]
 
     def entry(self, load_id: str) -> ManifestEntry | None:
-        row = self.db.execute(
+        rows = self.db.execute(
             "SELECT * FROM manifest WHERE load_id = ?", [load_id]
-        ).fetchone()
-        return _entry(row) if row else None
+        ).fetchall()
+        return _entry(rows[0]) if rows else None
 
     def current(self, kind: str, release: str | None = None) -> ManifestEntry | None:
         """The load of `kind` that briefs use: the newest, or the named release."""
@@ -385,11 +385,11 @@ class Warehouse:
         return [e for e in self.entries(kind) if e.release == chosen.release]
 
     def has_table(self, table: str) -> bool:
-        row = self.db.execute(
+        rows = self.db.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
             [table],
-        ).fetchone()
-        return bool(row and row[0])
+        ).fetchall()
+        return bool(rows[0][0])
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
         """Run a parameterised query and return rows as dicts."""
