@@ -8,7 +8,16 @@ from click.testing import CliRunner
 
 from payerbrief.cli import main
 
-COMMANDS = ["demo", "ingest", "brief", "sources", "validate"]
+COMMANDS = [
+    "demo",
+    "ingest",
+    "brief",
+    "sources",
+    "validate",
+    "compare",
+    "site",
+    "serve",
+]
 
 
 def run(home: Path, *args: str) -> tuple[int, str, str]:

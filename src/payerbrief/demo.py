@@ -14,6 +14,7 @@ from payerbrief.facts.reference import Reference
 from payerbrief.ingest import ingest
 from payerbrief.render import render_json, render_markdown
 from payerbrief.render.charts import write_markdown_brief
+from payerbrief.site import build_site
 from payerbrief.store.warehouse import LoadResult, Warehouse
 from payerbrief.tic_ingest import ingest_tic
 
@@ -52,6 +53,7 @@ class DemoResult:
     out: Path
     loads: list[LoadResult]
     briefs: list[Path]
+    site: Path
 
 
 def load_demo_data(
@@ -119,4 +121,8 @@ def run_demo(
     loads = load_demo_data(warehouse, report)
     ref = Reference.load(warehouse)
     briefs = write_briefs(ref, list(DEMO_CODES), out)
-    return DemoResult(out, loads, briefs)
+    # The static site of the same codes, strict: a broken fact fails the demo.
+    site = build_site(
+        ref, out / "site", warehouse.entries(), list(DEMO_CODES), strict=True
+    )
+    return DemoResult(out, loads, briefs, site.out)
