@@ -133,3 +133,18 @@ def test_briefs_across_the_code_sets_are_grounded(reference: Reference) -> None:
             stray[code] = problems
     assert len(codes) > 500
     assert stray == {}
+
+
+def test_places_of_service_come_from_the_payer_files(reference: Reference) -> None:
+    brief = brief_of(reference, "31231")
+    places = brief.section("billing").facts["payer_places_of_service"]
+    assert places.value == [
+        {
+            "place_of_service": "24",
+            "label": "24 Ambulatory Surgical Center (facility)",
+            "setting": "facility",
+            "rates": 71,
+        }
+    ]
+    assert places.sources[0].kind == "tic-in-network"
+    assert ungrounded(brief) == []

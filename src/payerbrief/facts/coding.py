@@ -9,6 +9,7 @@ from payerbrief.facts import coverage, edits, indicators, taxonomies
 from payerbrief.facts.model import (
     Fact,
     FactSet,
+    SourceRef,
     State,
     not_applicable,
     not_available,
@@ -130,10 +131,41 @@ def billing_facts(ref: Reference, code: BillingCode) -> FactSet:
     facts["betos"] = betos(ref, code)
     facts["medicare_status"] = medicare_status(ref, code)
     facts["fee_schedule_settings"] = fee_schedule_settings(ref, code)
-    facts["payer_places_of_service"] = not_available(
+    facts["payer_places_of_service"] = payer_places_of_service(ref, code)
+    return facts
+
+
+def payer_places_of_service(ref: Reference, code: BillingCode) -> Fact:
+    """Places of service the payer files list for the code's rates, named."""
+    from payerbrief.facts.rates import pos_label, pos_setting
+
+    missing = not_available(
         f"No payer in-network file loaded lists places of service for {code.code}"
     )
-    return facts
+    if not ref.rate_files:
+        return missing
+    rows = ref.lookup(
+        "SELECT pos, load_id, sum(rows) AS rates FROM rate_summary "
+        "WHERE code = ? AND pos <> '' GROUP BY pos, load_id ORDER BY pos",
+        [code.code],
+    )
+    if not rows:
+        return missing
+    places: dict[str, int] = {}
+    for row in rows:
+        places[row["pos"]] = places.get(row["pos"], 0) + row["rates"]
+    files = {r["load_id"] for r in rows}
+    sources = [SourceRef.of(f.entry) for k, f in ref.rate_files.items() if k in files]
+    value = [
+        {
+            "place_of_service": pos,
+            "label": pos_label(ref, pos.split(",")),
+            "setting": pos_setting(ref, pos.split(",")),
+            "rates": rates,
+        }
+        for pos, rates in places.items()
+    ]
+    return present(value, *sources, *_sources(ref, "pos"))
 
 
 def betos(ref: Reference, code: BillingCode) -> Fact:
