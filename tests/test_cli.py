@@ -230,3 +230,59 @@ def test_validate_lists_each_violation_with_its_path(
         f"Error: {example} does not conform to the CMS schema 1.0.0\n"
         "Hint: ingest keeps the valid items; `ingest tic --strict` refuses it\n"
     )
+
+
+def test_ingest_tic_loads_a_payer_file(tmp_path: Path, shared_data: Path) -> None:
+    carefirst = shared_data / "tic/carefirst/carefirst_examplefile.json.gz"
+    code, out, _ = run(tmp_path, "ingest", "tic", str(carefirst))
+    assert (code, out) == (
+        0,
+        "tic-in-network   carefirst_examplefile.json.gz: 122,310 rows (2020-08-27)\n",
+    )
+    code, out, _ = run(tmp_path, "sources")
+    assert "Blue Cross Blue Shield (CareFirst)" in out
+    assert "1,773   122,310        0  carefirst_examplefile.json.gz" in out
+
+
+def test_ingest_tic_strict_refuses_a_file_that_breaks_its_schema(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    example = (
+        shared_data
+        / "tic/cms-examples/v1.6.2/examples/in-network-rates"
+        / "in-network-rates-multiple-plans-sample.json"
+    )
+    code, out, err = run(tmp_path, "ingest", "tic", "--strict", str(example))
+    assert code == 1
+    assert out == ""
+    assert err.startswith(
+        f"Error: {example} breaks the CMS schema 1.0.0 in 1 places; --strict "
+        "refuses it\nHint: run `payerbrief validate` to list them"
+    )
+
+
+def test_ingest_tic_keeps_the_valid_items_of_a_truncated_file(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    import gzip
+
+    text = gzip.decompress(
+        (shared_data / "tic/carefirst/carefirst_examplefile.json.gz").read_bytes()
+    )
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(text[: len(text) // 2])
+    code, out, err = run(tmp_path / "home", "ingest", "tic", str(cut))
+    assert code == 1
+    assert ", incomplete: " in out
+    assert "files failed; everything valid is loaded" in err
+    code, out, _ = run(tmp_path / "home", "sources", "--json")
+    (entry,) = [e for e in json.loads(out) if e["kind"] == "tic-in-network"]
+    assert not entry["complete"]
+    assert 0 < entry["rows_loaded"] < 122_310
+    assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_rejected"]
+
+
+def test_tic_options_only_apply_to_payer_files(tmp_path: Path) -> None:
+    code, _, err = run(tmp_path, "ingest", "gpci", "--plan", "PPO", "GPCI2025.csv")
+    assert code == 2
+    assert err == ("Error: --plan only apply to payer files\nHint: use `ingest tic`\n")

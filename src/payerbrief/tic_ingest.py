@@ -21,6 +21,7 @@ from payerbrief.sources.base import require_file
 from payerbrief.sources.tic.allowed import AllowedAmountsReader
 from payerbrief.sources.tic.fetch import FetchPolicy, fetch_cached, remote_resolver
 from payerbrief.sources.tic.innetwork import TicInNetworkReader
+from payerbrief.sources.tic.innetwork.stream import json_chunks
 from payerbrief.sources.tic.toc import TocReader, toc_files
 from payerbrief.sources.tic.validate import detect_kind, validate_file
 from payerbrief.store.warehouse import LoadResult, Warehouse
@@ -108,7 +109,7 @@ def _load_any(
     progress: Progress | None,
     run: TicIngest,
 ) -> None:
-    kind, _ = detect_kind(path)
+    kind = _sniff_kind(path)
     if options.strict:
         report = validate_file(path)
         if not report.valid:
@@ -136,9 +137,40 @@ def _load_any(
         raise PayerbriefError(
             f"{path} is a {kind} file; load the in-network files that point to it"
         )
-    run.loads.append(
-        warehouse.load(_in_network(warehouse, path, source, options, policy, progress))
-    )
+    reader = _in_network(warehouse, path, source, options, policy, progress)
+    try:
+        run.loads.append(warehouse.load(reader))
+    except PayerbriefError:
+        # A file cut short is loaded as far as it goes: report that load too.
+        entry = warehouse.entry(f"{reader.kind}-{reader.sha256()[:16]}")
+        if entry is not None:
+            rejects = [(r.line, r.reason) for r in reader.stats.rejects]
+            run.loads.append(LoadResult(entry, skipped=False, rejects=rejects))
+        raise
+
+
+# The top-level array that names each kind of payer file (CMS schemas 1.x, 2.x).
+_ARRAYS = {
+    b'"in_network"': "in-network-rates",
+    b'"provider_references"': "in-network-rates",
+    b'"reporting_structure"': "table-of-contents",
+    b'"out_of_network"': "allowed-amounts",
+}
+
+
+def _sniff_kind(path: Path) -> str:
+    """The file's kind from the first of its big arrays in the first 4 MB.
+
+    Reading no further keeps a file cut short loadable: its kind shows early.
+    Files whose big array starts later fall back to the full top-level scan.
+    """
+    chunk = next(json_chunks(path), b"")
+    found = [(chunk.find(key), kind) for key, kind in _ARRAYS.items()]
+    found = [(at, kind) for at, kind in found if at >= 0]
+    if found:
+        return min(found)[1]
+    kind, _ = detect_kind(path)
+    return kind
 
 
 def _in_network(

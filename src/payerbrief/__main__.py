@@ -1,0 +1,5 @@
+"""`python -m payerbrief` runs the command line."""
+
+from payerbrief.cli import main
+
+main()
