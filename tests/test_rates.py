@@ -224,3 +224,11 @@ def test_compare_names_the_valid_dimensions(payer_home: Path) -> None:
         "Error: unknown dimension 'zip'\n"
         "Hint: choose one of: payer, plan, billing-class, place-of-service\n"
     )
+
+
+def test_modifiers_seen_in_payer_files_join_the_modifiers_table(payer_ref) -> None:
+    brief = build_brief(payer_ref, payer_ref.resolve("70553"))
+    rows = {m["modifier"]: m for m in brief.section("coding").facts["modifiers"].value}
+    assert rows["26"]["indicator"] == "fee schedule: PC/TC 1; payer files: 3 rates"
+    # TC: three Aetna rates and two Cigna ones.
+    assert rows["TC"]["indicator"] == "fee schedule: PC/TC 1; payer files: 5 rates"

@@ -286,3 +286,16 @@ def test_the_brief_command_names_the_formats(demo_home: Path) -> None:
     )
     assert result.exit_code == 2
     assert "'pdf' is not one of 'md', 'html', 'json', 'csv'" in result.stderr
+
+
+def test_a_code_with_payer_rates_has_the_rate_chart_inline(reference) -> None:
+    from payerbrief.brief.build import build_brief
+    from payerbrief.render import render_html
+
+    page = render_html(build_brief(reference, reference.resolve("31231")))
+    figure = page[page.index('<figure class="chart" id="rates-chart">') :]
+    assert figure.index("<svg") < figure.index("</figure>")
+    assert "Blue Cross Blue Shield" in figure[: figure.index("</figure>")]
+    # Two renders give the same page: the SVG carries no date.
+    again = render_html(build_brief(reference, reference.resolve("31231")))
+    assert again == page

@@ -256,6 +256,22 @@ def modifiers(ref: Reference, code: BillingCode, ncci: Fact) -> Fact:
     if national.state.value == "not applicable":
         return not_applicable(national.reason, *pfs)
     rows = _indicator_modifiers(row) + edits.ncci_modifier_rows(ncci)
+    seen, payer_sources = _payer_modifiers(ref, code)
+    for modifier, count in seen.items():
+        note = f"payer files: {count} rates"
+        known = [r for r in rows if r["modifier"] == modifier]
+        for entry in known:
+            entry["indicator"] += f"; {note}"
+        if not known:
+            rows.append(
+                {
+                    "modifier": modifier,
+                    "description": CPT_MODIFIERS.get(modifier, modifier),
+                    "description_source": "payerbrief label",
+                    "when": "payers list negotiated rates with it for this code",
+                    "indicator": note,
+                }
+            )
     for entry in rows:
         hcpcs = ref.modifiers.get(entry["modifier"])
         if hcpcs is not None:
@@ -270,10 +286,30 @@ def modifiers(ref: Reference, code: BillingCode, ncci: Fact) -> Fact:
             f"the fee-schedule indicators of {code.code} call for no payment modifier",
             *pfs,
         )
-    used = [*pfs, *_sources(ref, "hcpcs-modifier")]
+    used = [*pfs, *_sources(ref, "hcpcs-modifier"), *payer_sources]
     if any(r["indicator"].startswith("NCCI") for r in rows):
         used += ncci.sources
     return present(rows, *used)
+
+
+def _payer_modifiers(
+    ref: Reference, code: BillingCode
+) -> tuple[dict[str, int], list[SourceRef]]:
+    """Modifiers the loaded payer files list with rates for `code`, with counts."""
+    if not ref.rate_files:
+        return {}, []
+    rows = ref.lookup(
+        "SELECT modifier, load_id, sum(rows) AS rates FROM rate_summary "
+        "WHERE code = ? AND modifier <> '' GROUP BY ALL ORDER BY modifier",
+        [code.code],
+    )
+    seen: dict[str, int] = {}
+    for row in rows:
+        for modifier in row["modifier"].split(","):
+            seen[modifier] = seen.get(modifier, 0) + row["rates"]
+    files = {r["load_id"] for r in rows}
+    sources = [SourceRef.of(f.entry) for k, f in ref.rate_files.items() if k in files]
+    return dict(sorted(seen.items())), sources
 
 
 def _indicator_modifiers(row: dict[str, Any]) -> list[dict[str, Any]]:

@@ -112,7 +112,9 @@ def draw(chart: RateChart, fmt: str) -> bytes:
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     figure.tight_layout()
     buffer = io.BytesIO()
+    # No date and a fixed id salt: the same facts draw the same bytes.
     metadata = {"Date": None} if fmt == "svg" else {}
+    plt.rcParams["svg.hashsalt"] = "payerbrief"
     figure.savefig(buffer, format=fmt, metadata=metadata)
     plt.close(figure)
     return buffer.getvalue()

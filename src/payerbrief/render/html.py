@@ -109,8 +109,29 @@ def render_brief_page(brief: Brief, links: Links) -> str:
         sections=sections,
         chart=chart,
         chart_reason=chart_reason,
+        rates_svg=rates_svg(brief),
         links=links,
     )
+
+
+def rates_svg(brief: Brief) -> Markup | None:
+    """The payers' rate chart as inline SVG, when a payer has dollar statistics.
+
+    matplotlib writes the SVG from the brief's facts and escapes its text;
+    without the `charts` extra the page simply has no rate chart.
+    """
+    from payerbrief.errors import PayerbriefError
+    from payerbrief.render.charts import draw, rate_chart
+
+    chart = rate_chart(brief)
+    if chart is None:
+        return None
+    try:
+        svg = draw(chart, "svg").decode("utf-8")
+    except PayerbriefError:
+        return None
+    # Drop the XML prolog and doctype: the SVG sits inside the HTML page.
+    return Markup(svg[svg.index("<svg") :])
 
 
 def render_html(brief: Brief) -> str:
