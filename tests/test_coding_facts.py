@@ -119,3 +119,31 @@ def test_a_code_no_article_lists(coding_reference: Reference) -> None:
     assert facts["icd10_pairings"].reason.startswith(
         "No loaded Medicare coverage article ("
     )
+
+
+def test_bundles_from_payer_files_both_ways(
+    medicare_home, shared_data, tmp_path
+) -> None:
+    import shutil
+
+    from payerbrief.sources.tic.innetwork import TicInNetworkReader
+    from payerbrief.store.warehouse import Warehouse
+
+    home = tmp_path / "home"
+    shutil.copytree(medicare_home, home)
+    bundle = (
+        shared_data
+        / "tic/cms-examples/v2.2.0/examples/in-network-rates"
+        / "in-network-rates-bundle-single-plan-sample.json"
+    )
+    with Warehouse(home) as warehouse:
+        warehouse.load(TicInNetworkReader(bundle))
+        ref = Reference.load(warehouse)
+    _, facts = coding(ref, "27447")
+    (row,) = facts["bundled_codes"].value
+    assert (row["code"], row["direction"]) == ("81.54", "contained in")
+    assert facts["bundled_codes"].sources[0].kind == "tic-in-network"
+    _, facts = coding(ref, "99213")
+    assert facts["bundled_codes"].reason == (
+        "No loaded payer file bundles other codes with 99213"
+    )

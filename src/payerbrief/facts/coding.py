@@ -216,7 +216,36 @@ def coding_facts(ref: Reference, code: BillingCode) -> FactSet:
     facts["ncci_edits"] = edits.ncci_edits(ref, code)
     facts["icd10_pairings"] = coverage.icd10_pairings(ref, code)
     facts["provider_taxonomies"] = taxonomies.provider_taxonomies(ref, code)
+    facts["bundled_codes"] = bundled_codes(ref, code)
     return facts
+
+
+def bundled_codes(ref: Reference, code: BillingCode) -> Fact:
+    """Codes a payer file bundles with `code`, or covers under it (TiC
+    `bundled_codes` and `covered_services`, 2.x `contained_billing_code`)."""
+    missing = not_available(
+        f"No loaded payer file bundles other codes with {code.code}"
+    )
+    if not ref.rate_files or not ref.lookup(
+        "SELECT 1 FROM information_schema.tables WHERE table_name = 'payer_bundle'",
+        [],
+    ):
+        return missing
+    # Both ways: what the code's own items contain, and items containing it.
+    rows = ref.lookup(
+        "SELECT related AS code, relation, 'contains' AS direction, "
+        "min(description) AS description, list(DISTINCT load_id) AS files "
+        "FROM payer_bundle WHERE code = $code GROUP BY ALL "
+        "UNION ALL SELECT code, relation, 'contained in' AS direction, NULL, "
+        "list(DISTINCT load_id) FROM payer_bundle WHERE related = $code "
+        "GROUP BY ALL ORDER BY direction, relation, code",
+        {"code": code.code},
+    )
+    if not rows:
+        return missing
+    files = {f for r in rows for f in r.pop("files")}
+    sources = [SourceRef.of(f.entry) for k, f in ref.rate_files.items() if k in files]
+    return present(rows, *sources)
 
 
 def code_family(ref: Reference, code: BillingCode) -> Fact:

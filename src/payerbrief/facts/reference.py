@@ -115,7 +115,24 @@ class Reference:
         ref.places = {r["pos_code"]: r for r in ref._rows(warehouse, "pos", "pos_code")}
         ref._attach_rates(warehouse)
         ref._attach_taxonomies(warehouse)
+        ref._attach_bundles(warehouse)
         return ref
+
+    def _attach_bundles(self, warehouse: Warehouse) -> None:
+        """Codes that payer files bundle with, or cover under, each billed code."""
+        if not self.rate_files or not warehouse.has_table("tic_item_code"):
+            return
+        rows = warehouse.db.sql(
+            "SELECT DISTINCT r.billing_code AS code, i.billing_code AS related, "
+            "i.billing_code_type AS related_type, i.relation, i.description, "
+            "r.load_id FROM tic_item_code i JOIN (SELECT DISTINCT load_id, "
+            "item_index, billing_code FROM tic_rate) r USING (load_id, item_index)"
+        ).to_arrow_table()
+        self.db.register("incoming", rows)
+        self.db.execute(
+            "CREATE TABLE payer_bundle AS SELECT * FROM incoming ORDER BY code"
+        )
+        self.db.unregister("incoming")
 
     def _attach_taxonomies(self, warehouse: Warehouse) -> None:
         """Taxonomies per code, when payer files and NPPES are both loaded."""
