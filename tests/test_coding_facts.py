@@ -147,3 +147,16 @@ def test_bundles_from_payer_files_both_ways(
     assert facts["bundled_codes"].reason == (
         "No loaded payer file bundles other codes with 99213"
     )
+
+
+def test_the_csv_carries_every_icd10_pairing(coding_reference: Reference) -> None:
+    from payerbrief.render import render_csv
+
+    brief = build_brief(coding_reference, coding_reference.resolve("70553"))
+    lines = [
+        line
+        for line in render_csv(brief).splitlines()
+        if "All ICD-10-CM pairings" in line and ",ICD-10-CM code," in line
+    ]
+    pairings = brief.section("coding").facts["icd10_pairings"].value
+    assert len(lines) == len(pairings["covered"]) + len(pairings["noncovered"])

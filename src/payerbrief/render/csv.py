@@ -59,11 +59,44 @@ def locality_table(section: Section) -> Table | None:
     )
 
 
+def pairings_table(section: Section) -> Table | None:
+    """Every ICD-10-CM pairing of the coding section (the page shows the top ones)."""
+    fact = section.facts.facts.get("icd10_pairings")
+    if fact is None or not fact.present:
+        return None
+    rows = [
+        (
+            str(r["article_id"]),
+            str(r["group"]),
+            r["code"],
+            r["description"] or "",
+            "covered",
+        )
+        for r in fact.value["covered"]
+    ] + [
+        (
+            str(r["article_id"]),
+            str(r["group"]),
+            r["code"],
+            r["description"] or "",
+            "not covered",
+        )
+        for r in fact.value["noncovered"]
+    ]
+    columns = ("Article", "Group", "ICD-10-CM code", "Description", "Coverage")
+    return Table("All ICD-10-CM pairings", columns, tuple(rows))
+
+
 def tables(brief: Brief) -> Iterator[tuple[str, Table]]:
-    """The brief's tables with their section's key, then the locality amounts."""
+    """The brief's tables with their section's key, then the full lists the
+    pages abridge: every ICD-10-CM pairing and every locality's amounts."""
     for section in brief.sections:
         for table in section.tables:
             yield section.key, table
+        if section.key == "coding":
+            pairings = pairings_table(section)
+            if pairings is not None:
+                yield section.key, pairings
         if section.key == "payers":
             extra = locality_table(section)
             if extra is not None:
