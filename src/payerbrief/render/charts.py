@@ -115,7 +115,7 @@ def draw(chart: RateChart, fmt: str) -> bytes:
     # No date and a fixed id salt: the same facts draw the same bytes.
     metadata = {"Date": None} if fmt == "svg" else {}
     plt.rcParams["svg.hashsalt"] = "payerbrief"
-    figure.savefig(buffer, format=fmt, metadata=metadata)
+    figure.savefig(buffer, format=fmt, metadata=metadata, bbox_inches="tight")
     plt.close(figure)
     return buffer.getvalue()
 
