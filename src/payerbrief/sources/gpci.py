@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -129,19 +130,37 @@ def _is_gpci_header(cells: list[str]) -> bool:
     return first.startswith("medicare administrative contractor")
 
 
-class GpciReader:
-    """GPCI2025.csv: the work, practice expense and malpractice indices."""
+class CalendarCsvReader:
+    """What the GPCI and locality-county readers share.
 
-    kind: ClassVar[str] = "gpci"
-    table: ClassVar[str] = "gpci"
-    schema: ClassVar[pa.Schema] = GPCI_SCHEMA
+    Both are CMS CSVs of a calendar year, found by their member name in the
+    RVU ZIP, with a header row starting "Medicare Administrative Contractor"
+    after a title. Subclasses name the member test, the header test, the
+    columns, what the file is and the hint for a wrong header.
+    """
+
+    kind: ClassVar[str]
+    what: ClassVar[str]
+    hint: ClassVar[str]
+    column_count: ClassVar[int]
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.stats = ReadStats()
 
+    @staticmethod
+    def _is_member(name: str) -> bool:
+        raise NotImplementedError
+
+    @staticmethod
+    def _is_header(cells: list[str]) -> bool:
+        raise NotImplementedError
+
+    def _rows(self) -> AbstractContextManager[Iterator[CsvRow]]:
+        return cms_csv(self.path, self._is_member, self.what)
+
     def provenance(self) -> Provenance:
-        with cms_csv(self.path, _is_gpci_member, WHAT) as rows:
+        with self._rows() as rows:
             head = self._header(rows)
         release, as_of = calendar_release(head.preamble, self.path.name)
         return Provenance(
@@ -153,21 +172,34 @@ class GpciReader:
             as_of=as_of,
         )
 
+    def _header(self, rows: Iterator[CsvRow]) -> Head:
+        expected = "starting 'Medicare Administrative Contractor'"
+        head = find_header(self.path, rows, self._is_header, expected, self.hint)
+        check_width(self.path, head, self.column_count, self.hint)
+        return head
+
+
+class GpciReader(CalendarCsvReader):
+    """GPCI2025.csv: the work, practice expense and malpractice indices."""
+
+    kind: ClassVar[str] = "gpci"
+    table: ClassVar[str] = "gpci"
+    schema: ClassVar[pa.Schema] = GPCI_SCHEMA
+    what = WHAT
+    hint = _HINT
+    column_count = len(GPCI_COLUMNS)
+    _is_member = staticmethod(_is_gpci_member)
+    _is_header = staticmethod(_is_gpci_header)
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         self.stats = ReadStats()
         width = len(GPCI_COLUMNS)
-        with cms_csv(self.path, _is_gpci_member, WHAT) as rows:
+        with self._rows() as rows:
             self._header(rows)
             records = valid_records(
                 rows, self.stats, width, self._parse, skip=is_footnote
             )
             yield from batched(self.schema, records)
-
-    def _header(self, rows: Iterator[CsvRow]) -> Head:
-        expected = "starting 'Medicare Administrative Contractor'"
-        head = find_header(self.path, rows, _is_gpci_header, expected, _HINT)
-        check_width(self.path, head, len(GPCI_COLUMNS), _HINT)
-        return head
 
     @staticmethod
     def _parse(line: int, cells: list[str]) -> dict[str, object]:

@@ -10,29 +10,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import ClassVar
 
 import pyarrow as pa
 
-from payerbrief.sources.base import Provenance, ReadStats, sha256_of
+from payerbrief.sources.base import ReadStats
 from payerbrief.sources.gpci import (
-    calendar_release,
+    CalendarCsvReader,
     is_footnote,
     locality_number,
     mac_number,
     unmarked_name,
 )
 from payerbrief.sources.pfs import (
-    PUBLISHER,
     Column,
-    CsvRow,
-    Head,
     batched,
-    check_width,
-    cms_csv,
     convert,
-    find_header,
     is_blank,
     required_text,
     text_or_none,
@@ -150,43 +143,25 @@ class _Groups:
         return record
 
 
-class LocalityCountyReader:
+class LocalityCountyReader(CalendarCsvReader):
     """The LOCCO file: which counties of which state make up each locality."""
 
     kind: ClassVar[str] = "locality-county"
     table: ClassVar[str] = "locality_county"
     schema: ClassVar[pa.Schema] = LOCALITY_SCHEMA
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.stats = ReadStats()
-
-    def provenance(self) -> Provenance:
-        with cms_csv(self.path, _is_locco_member, WHAT) as rows:
-            head = self._header(rows)
-        release, as_of = calendar_release(head.preamble, self.path.name)
-        return Provenance(
-            kind=self.kind,
-            file_name=self.path.name,
-            sha256=sha256_of(self.path),
-            publisher=PUBLISHER,
-            release=release,
-            as_of=as_of,
-        )
+    what = WHAT
+    hint = _HINT
+    column_count = len(LOCALITY_COLUMNS)
+    _is_member = staticmethod(_is_locco_member)
+    _is_header = staticmethod(_is_locco_header)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         self.stats = ReadStats()
         groups = _Groups()
         width = len(LOCALITY_COLUMNS)
-        with cms_csv(self.path, _is_locco_member, WHAT) as rows:
+        with self._rows() as rows:
             self._header(rows)
             records = valid_records(
                 rows, self.stats, width, groups.parse, skip=groups.skip
             )
             yield from batched(self.schema, records)
-
-    def _header(self, rows: Iterator[CsvRow]) -> Head:
-        expected = "starting 'Medicare Administrative Contractor'"
-        head = find_header(self.path, rows, _is_locco_header, expected, _HINT)
-        check_width(self.path, head, len(LOCALITY_COLUMNS), _HINT)
-        return head
