@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -91,18 +91,14 @@ class NuccTaxonomyReader:
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         self.stats = ReadStats()
-        builder = BatchBuilder(self.schema)
         first_line: dict[str, int] = {}
-        with open_member(self.path, _is_csv, WHAT) as stream:
-            rows = header_checked_rows(
-                self.path, stream, HEADER, self.stats, HEADER_HINT
-            )
-            for line, fields, raw in rows:
-                row = self._row(line, fields, raw, first_line)
-                if row is not None and (batch := builder.add(row)) is not None:
-                    yield batch
-        if (batch := builder.flush()) is not None:
-            yield batch
+        yield from code_set_batches(
+            self.path,
+            (WHAT, HEADER, HEADER_HINT),
+            self.schema,
+            self.stats,
+            lambda line, fields, raw: self._row(line, fields, raw, first_line),
+        )
 
     def _row(
         self, line: int, fields: list[str], raw: str, first_line: dict[str, int]
@@ -228,3 +224,29 @@ def _shape_problem(raw: str, fields: list[str], width: int) -> str:
     if len(fields) != width:
         return f"expected {width} columns, found {len(fields)}"
     return ""
+
+
+# One row of a code-set CSV becomes a table row, or None when it is rejected.
+MakeRow = Callable[[int, list[str], str], dict[str, object] | None]
+
+
+def code_set_batches(
+    path: Path,
+    layout: tuple[str, tuple[str, ...], str],
+    schema: pa.Schema,
+    stats: ReadStats,
+    make_row: MakeRow,
+) -> Iterator[pa.RecordBatch]:
+    """Batches of a header-checked code-set CSV (NUCC, place of service).
+
+    `layout` is what the file is, its header and the hint for a wrong one.
+    """
+    what, header, hint = layout
+    builder = BatchBuilder(schema)
+    with open_member(path, _is_csv, what) as stream:
+        for line, fields, raw in header_checked_rows(path, stream, header, stats, hint):
+            row = make_row(line, fields, raw)
+            if row is not None and (batch := builder.add(row)) is not None:
+                yield batch
+    if (batch := builder.flush()) is not None:
+        yield batch

@@ -11,14 +11,12 @@ from typing import ClassVar
 import pyarrow as pa
 
 from payerbrief.sources.base import (
-    BatchBuilder,
     Provenance,
     ReadStats,
-    open_member,
     require_file,
     sha256_of,
 )
-from payerbrief.sources.nucc import header_checked_rows
+from payerbrief.sources.nucc import code_set_batches
 
 WHAT = "the place of service CSV (place_of_service.csv)"
 HEADER = ("pos_code", "pos_type", "pos_name", "pos_description")
@@ -76,18 +74,14 @@ class PlaceOfServiceReader:
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         self.stats = ReadStats()
-        builder = BatchBuilder(self.schema)
         first_line: dict[str, int] = {}
-        with open_member(self.path, _is_csv, WHAT) as stream:
-            rows = header_checked_rows(
-                self.path, stream, HEADER, self.stats, HEADER_HINT
-            )
-            for line, fields, raw in rows:
-                row = self._row(line, fields, raw, first_line)
-                if row is not None and (batch := builder.add(row)) is not None:
-                    yield batch
-        if (batch := builder.flush()) is not None:
-            yield batch
+        yield from code_set_batches(
+            self.path,
+            (WHAT, HEADER, HEADER_HINT),
+            self.schema,
+            self.stats,
+            lambda line, fields, raw: self._row(line, fields, raw, first_line),
+        )
 
     def _row(
         self, line: int, fields: list[str], raw: str, first_line: dict[str, int]
